@@ -1,0 +1,114 @@
+// Command kite is Kite's single binary: the desktop app, the headless node
+// (`kite serve`) and the command line. It is the composition root: the only
+// place that knows every part, wiring identity, store, service, network,
+// local API and GUI.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"kite/app"
+	"kite/app/localapi"
+	"kite/crypto/keys"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kite: "+plain(err))
+		os.Exit(1)
+	}
+}
+
+// plain is the one line a person sees for err.
+func plain(err error) string {
+	var ae *localapi.APIError
+	var ue *usageError
+	switch {
+	case errors.As(err, &ae):
+		return ae.Body.Error
+	case errors.As(err, &ue):
+		return ue.msg
+	case errors.Is(err, keys.ErrWrongPassphrase):
+		return "wrong passphrase"
+	case errors.Is(err, keys.ErrPassphraseNeeded):
+		return "this identity is locked with a passphrase: pass --passphrase-file FILE (or set KITE_PASSPHRASE)"
+	case errors.Is(err, keys.ErrCorruptKeyFile):
+		return "the key file is damaged (" + err.Error() + "); restore it from a backup — Kite will not make a new identity over it"
+	case errors.Is(err, keys.ErrNoIdentity), errors.Is(err, app.ErrNoIdentity):
+		return "no identity in this data dir yet: run 'kite init' first"
+	}
+	return strings.TrimPrefix(app.Plain(err), "Something went wrong: ")
+}
+
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
+
+const usage = `Kite — a messenger with no server.
+
+Usage: kite [command] [arguments] [flags]
+
+With no command, kite opens the app.
+
+  init [--handle H] [--name N] [--passphrase-file F]   make this device's identity
+  id [--qr FILE.png]                                     show peer ID and contact code
+  serve [--listen ADDR]... [--no-mdns]                   run the headless node and local API
+  contacts [add CODE | block P | unblock P | restrict P [--off]]
+  inbox [--folder primary|general|requests] [--archived] [--unread]
+  send TO[,TO…] TEXT [--reply-to ID] [--e2e]            TO: handle, peer ID or conversation ID
+  messages CONV [--limit N] [--before ID]
+  react ID EMOJI | unreact ID | edit ID TEXT | unsend ID | delete ID | forward ID TO[,TO…]
+  group create NAME MEMBER… [--e2e] | rename CONV NAME | add CONV MEMBER…
+        remove CONV MEMBER… | leave CONV | promote CONV MEMBER
+  conv mute CONV 1h|8h|24h|forever | unmute | pin | unpin | archive | unarchive
+       move CONV primary|general | theme CONV NAME | disappearing CONV off|seen|1h|24h|7d
+       delete | accept | decline | block | report CONV [REASON] | info CONV | members CONV
+  share CONV location LAT LON [LABEL] | contact WHO | hashtag TAG | link URL
+  poll CONV QUESTION OPTION OPTION…      vote POLL-ID N
+  seen CONV [--up-to ID]                 unread
+  search QUERY [--conv CONV] [--limit N]
+  settings [set KEY VALUE]               profile [--handle H] [--name N] [--bio B]
+  nearby | peers | connect ADDR…        events (stream of changes, needs a running instance)
+  passphrase set|change|remove [--passphrase-file F] [--new-passphrase-file F]
+  demo seed [--messages N] [--conversations M] [--seed S]
+
+Every command takes --data-dir DIR (default: the OS config dir/kite) and
+listings take --json. Flags may come before or after arguments.`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd, args := splitCommand(args)
+	c := &cli{ctx: ctx, out: stdout, errOut: stderr}
+	switch cmd {
+	case "":
+		return c.gui(args)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	case "init":
+		return c.init(args)
+	case "id":
+		return c.id(args)
+	case "serve":
+		return c.serve(args)
+	case "demo":
+		return c.demo(args)
+	case "passphrase":
+		return c.passphrase(args)
+	}
+	if f, ok := c.commands()[cmd]; ok {
+		return f(args)
+	}
+	return usagef("unknown command %q: run 'kite help'", cmd)
+}
