@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"errors"
 	"context"
 	"fmt"
 
@@ -94,9 +95,7 @@ func (s *Service) sealBody(c Conversation, pos Position, body *pb.Body, to map[P
 			}
 			env.Keys = append(env.Keys, &pb.RecipientKey{Recipient: append([]byte(nil), k[:]...), Key: boxed})
 		}
-		for i := range key {
-			key[i] = 0
-		}
+		clear(key[:])
 	}
 	envBytes, err := proto.MarshalOptions{Deterministic: true}.Marshal(env)
 	if err != nil {
@@ -104,6 +103,10 @@ func (s *Service) sealBody(c Conversation, pos Position, body *pb.Body, to map[P
 	}
 	return EncodeBody(&pb.Body{Content: &pb.Body_Sealed{Sealed: envBytes}})
 }
+
+// errNotAddressed: a group envelope sealed to others only, as after this
+// device left or was removed. It is stored and relayed unread.
+var errNotAddressed = errors.New("envelope not addressed to this device")
 
 // openBody opens an envelope addressed to this device and checks that it
 // belongs where it was found.
@@ -113,36 +116,39 @@ func (s *Service) openBody(ctx context.Context, ev Event, envBytes []byte) (*pb.
 		return nil, fmt.Errorf("%w: envelope: %v", ErrBadEvent, err)
 	}
 	if ev.Author == s.me {
-		return nil, fmt.Errorf("app: own sealed event arrived from the network")
+		return nil, fmt.Errorf("%w: own sealed event arrived from the network", errNotAddressed)
+	}
+	var mine []byte
+	for _, rk := range env.Keys {
+		if bytes.Equal(rk.Recipient, s.me[:]) {
+			mine = rk.Key
+		}
+	}
+	if len(env.Keys) > 0 && mine == nil {
+		return nil, errNotAddressed
 	}
 	sh, err := s.sharedKey(ctx, ev.Author)
 	if err != nil {
-		return nil, err
+		// The author's box key arrives with their profile; until then
+		// the event waits, as one with missing predecessors does.
+		return nil, fmt.Errorf("%w: no box key for the author yet", ErrMissing)
 	}
 	var plain []byte
 	if len(env.Keys) == 0 {
 		if plain, err = seal.OpenShared(env.Ciphertext, sh); err != nil {
-			return nil, fmt.Errorf("app: open: %w", err)
+			return nil, fmt.Errorf("%w: envelope does not open: %v", ErrBadEvent, err)
 		}
 	} else {
-		var mine []byte
-		for _, rk := range env.Keys {
-			if bytes.Equal(rk.Recipient, s.me[:]) {
-				mine = rk.Key
-			}
-		}
-		if mine == nil {
-			return nil, fmt.Errorf("app: open: not addressed to this device")
-		}
 		kb, err := seal.OpenShared(mine, sh)
 		if err != nil || len(kb) != 32 {
-			return nil, fmt.Errorf("app: open key: %v", err)
+			return nil, fmt.Errorf("%w: message key does not open", ErrBadEvent)
 		}
 		var key [32]byte
 		copy(key[:], kb)
 		plain, err = seal.OpenSecret(env.Ciphertext, &key)
+		clear(key[:])
 		if err != nil {
-			return nil, fmt.Errorf("app: open: %w", err)
+			return nil, fmt.Errorf("%w: envelope does not open: %v", ErrBadEvent, err)
 		}
 	}
 	var sp pb.Sealed

@@ -113,15 +113,13 @@ func (s *Service) incoming(ctx context.Context, ev Event) (Incoming, error) {
 	}
 	if sealed, ok := body.Content.(*pb.Body_Sealed); ok {
 		body, err = s.openBody(ctx, ev, sealed.Sealed)
-		if err != nil {
-			// Stored and relayed without a readable body: another
-			// member may still need it. A wrong recipient stores it
-			// as a placeholder, never as plaintext.
-			s.log.Debug("cannot open envelope", "event", ev.ID.Short(), "err", err)
-			if errors.Is(err, ErrBadEvent) {
-				return in, err
-			}
+		if errors.Is(err, errNotAddressed) {
+			// Sealed to others only: stored and relayed unread, as
+			// other members may still need it.
 			return in, nil
+		}
+		if err != nil {
+			return in, err
 		}
 	} else if known && c.E2E && sealedKind(ev.Kind) {
 		return in, fmt.Errorf("%w: plaintext %v in an end-to-end conversation", ErrBadEvent, ev.Kind)

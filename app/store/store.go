@@ -1,0 +1,260 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+
+	"kite/app"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// driverName is go-sqlite3 with the per-connection settings the DSN
+// cannot carry: statement journals (one per ingested event, see Ingest)
+// and temp tables live in memory.
+const driverName = "sqlite3_kite"
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			_, err := c.Exec(`PRAGMA temp_store = MEMORY`, nil)
+			return err
+		},
+	})
+}
+
+// Store implements app.Store on SQLite.
+type Store struct {
+	w *sql.DB // the one writer connection
+	r *sql.DB // read pool, query_only
+
+	// now is the clock for receipts and disappearing messages.
+	now func() time.Time
+
+	mu   sync.Mutex // mu guards the fields below.
+	self app.PeerKey
+}
+
+var _ app.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database at path and migrates it.
+func Open(path string) (*Store, error) {
+	const common = "_busy_timeout=5000&_foreign_keys=on&_stmt_cache_size=128&_cache_size=-16000"
+	w, err := sql.Open(driverName, path+"?"+common+"&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := migrate(w); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open(driverName, path+"?"+common+"&_synchronous=NORMAL&_query_only=1")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open reader: %w", err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	if err := r.Ping(); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("store: open reader: %w", err)
+	}
+	s := &Store{w: w, r: r, now: time.Now}
+	var v string
+	switch err := w.QueryRow(`SELECT value FROM settings WHERE key = 'self'`).Scan(&v); {
+	case err == nil:
+		if err := json.Unmarshal([]byte(v), &s.self); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("store: read self: %w", err)
+		}
+	case !errors.Is(err, sql.ErrNoRows):
+		s.Close()
+		return nil, fmt.Errorf("store: read self: %w", err)
+	}
+	return s, nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, n := range names {
+		base := strings.TrimPrefix(n, "migrations/")
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: name must start with a positive number", base)
+		}
+		b, err := migrationFS.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: base, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %s: want number %d", m.name, i+1)
+		}
+	}
+	return ms, nil
+}
+
+// migrate applies the pending migrations in one transaction.
+func migrate(db *sql.DB) error {
+	ms, err := migrations()
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	var have int
+	if err := tx.QueryRow(`PRAGMA user_version`).Scan(&have); err != nil {
+		return fmt.Errorf("store: migrate: read version: %w", err)
+	}
+	if have > len(ms) {
+		return fmt.Errorf("store: migrate: database version %d is newer than this program (%d)", have, len(ms))
+	}
+	for _, m := range ms[have:] {
+		if _, err := tx.Exec(m.sql); err != nil {
+			return fmt.Errorf("store: migrate %s: %w", m.name, err)
+		}
+	}
+	if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, len(ms))); err != nil {
+		return fmt.Errorf("store: migrate: set version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: migrate: commit: %w", err)
+	}
+	return nil
+}
+
+// selfKey is this device's key as recorded by the first Append or Ingest
+// (zero before).
+func (s *Store) selfKey() app.PeerKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.self
+}
+
+// noteSelf records self inside tx the first time it is seen.
+func (s *Store) noteSelf(tx *sql.Tx, self app.PeerKey) error {
+	if self.IsZero() {
+		return nil
+	}
+	s.mu.Lock()
+	known := s.self == self
+	s.mu.Unlock()
+	if known {
+		return nil
+	}
+	b, _ := json.Marshal(self)
+	if _, err := tx.Exec(`INSERT INTO settings (key, value) VALUES ('self', ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, string(b)); err != nil {
+		return fmt.Errorf("store: record self: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) setSelf(self app.PeerKey) {
+	if self.IsZero() {
+		return
+	}
+	s.mu.Lock()
+	s.self = self
+	s.mu.Unlock()
+}
+
+// posKey encodes a display position so that bytes order = display order.
+func posKey(lamport uint64, author app.PeerKey, seq uint64) []byte {
+	b := make([]byte, 48)
+	binary.BigEndian.PutUint64(b, lamport)
+	copy(b[8:40], author[:])
+	binary.BigEndian.PutUint64(b[40:], seq)
+	return b
+}
+
+func evPos(ev app.Event) []byte { return posKey(ev.Lamport, ev.Author, ev.Seq) }
+
+// notFound translates sql.ErrNoRows.
+func notFound(op string, err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: %s: %w", op, app.ErrNotFound)
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMs(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func key32(b []byte) [32]byte {
+	var k [32]byte
+	if len(b) == 32 {
+		copy(k[:], b)
+	}
+	return k
+}
+
+// readTx runs fn in a read transaction on the reader pool, so multi-query
+// reads see one snapshot.
+func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("store: begin read: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
