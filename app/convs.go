@@ -202,7 +202,9 @@ func (s *Service) ResolveMessage(ctx context.Context, s2 string) (EventID, error
 	switch {
 	case errors.Is(err, ErrAmbiguous):
 		return id, Userf(ErrAmbiguous, "several messages start with %q: type more of the ID", s2)
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrInvalid):
+	case errors.Is(err, ErrInvalid):
+		return id, Userf(ErrInvalid, "%q is not a message ID: use at least 8 of its hex digits", s2)
+	case errors.Is(err, ErrNotFound):
 		return id, Userf(ErrNotFound, "no message %q", s2)
 	case err != nil:
 		return id, fmt.Errorf("app: resolve message: %w", err)

@@ -67,7 +67,7 @@ type Conversation struct {
 	Folder     Folder    `json:"folder"`
 	Pinned     bool      `json:"pinned"`
 	Archived   bool      `json:"archived"`
-	MutedUntil time.Time `json:"muted_until"`
+	MutedUntil time.Time `json:"muted_until,omitzero"`
 	Theme      string    `json:"theme"`
 	Disappear  int64     `json:"disappear"` // seconds; see DisappearOff
 	Last       *Preview  `json:"last,omitempty"`
@@ -166,7 +166,7 @@ type Message struct {
 	Time      time.Time  `json:"time"`
 	Kind      Kind       `json:"kind"`
 	Text      string     `json:"text"` // current text, after edits; empty once unsent or expired
-	ReplyTo   EventID    `json:"reply_to"`
+	ReplyTo   EventID    `json:"reply_to,omitzero"`
 	Forwarded bool       `json:"forwarded"`
 	Edited    bool       `json:"edited"`
 	Unsent    bool       `json:"unsent"`
@@ -179,8 +179,8 @@ type Message struct {
 	Status    Status     `json:"status,omitempty"` // own messages
 	SeenBy    int        `json:"seen_by"`          // own messages: members who have seen it
 	Path      Path       `json:"path"`
-	Via       PeerKey    `json:"via"`
-	ExpiresAt time.Time  `json:"expires_at"`
+	Via       PeerKey    `json:"via,omitzero"`
+	ExpiresAt time.Time  `json:"expires_at,omitzero"`
 }
 
 // Cursor is a position in display order, (lamport, author, seq).

@@ -129,7 +129,7 @@ func remove(ps ...*peer) *pb.Body {
 func promote(ps ...*peer) *pb.Body {
 	return &pb.Body{Content: &pb.Body_Promote{Promote: &pb.Members{Members: keys(ps...)}}}
 }
-func leave() *pb.Body  { return &pb.Body{Content: &pb.Body_Leave{Leave: &pb.Leave{}}} }
+func leave() *pb.Body { return &pb.Body{Content: &pb.Body_Leave{Leave: &pb.Leave{}}} }
 func rename(n string) *pb.Body {
 	return &pb.Body{Content: &pb.Body_Rename{Rename: &pb.Rename{Name: n}}}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"path/filepath"
 	"testing"
 
@@ -301,7 +302,7 @@ func TestGroupLimits(t *testing.T) {
 	me, a := newPeer(1), newPeer(2)
 	many := make([]*peer, 0, 251)
 	for i := 0; i < 250; i++ {
-		many = append(many, newPeer(10 + i))
+		many = append(many, newPeer(10+i))
 	}
 	errs := ingest(t, s, me, a.ev(t, randConv(), 1, create("too big", append(many, me)...)))
 	wantErr(t, "create with 252 members", errs[0], app.ErrTooLarge)
@@ -317,4 +318,28 @@ func TestGroupLimits(t *testing.T) {
 	// A second create for a known group is refused.
 	errs = ingest(t, s, me, me.ev(t, conv, 4, create("again")))
 	wantErr(t, "second create", errs[0], app.ErrInvalid)
+}
+
+// TestRefusedAfterWriteLeavesNoTrace covers the slow path of Ingest: an
+// event refused after it created its conversation is undone, and the
+// rest of the batch still applies.
+func TestRefusedAfterWriteLeavesNoTrace(t *testing.T) {
+	s := openStore(t)
+	me, bob, carol := newPeer(1), newPeer(2), newPeer(3)
+	bad := app.DirectConvID(me.key, bob.key, false)
+	good := app.DirectConvID(me.key, carol.key, false)
+	errs := ingest(t, s, me, bob.ev(t, bad, 1, rename("nope")), carol.ev(t, good, 1, text("hi")))
+	wantErr(t, "rename creating a 1:1", errs[0], app.ErrInvalid)
+	wantErr(t, "text in the same batch", errs[1], nil)
+	if _, err := s.Conversation(ctx, bad); !errors.Is(err, app.ErrNotFound) {
+		t.Errorf("refused conversation: got %v, want ErrNotFound", err)
+	}
+	if c, err := s.Conversation(ctx, good); err != nil || c.Unread != 1 {
+		t.Errorf("good conversation: got %+v, %v", c, err)
+	}
+	var n int
+	s.r.QueryRow(`SELECT count(*) FROM events`).Scan(&n)
+	if n != 1 {
+		t.Errorf("events stored: got %d, want 1", n)
+	}
 }

@@ -187,7 +187,6 @@ func TestSearch(t *testing.T) {
 	}
 }
 
-
 func TestMessageByPrefix(t *testing.T) {
 	s, me, bob, conv := direct(t)
 	in := bob.ev(t, conv, 1, text("x"))

@@ -21,6 +21,13 @@ type wtx struct {
 	self  app.PeerKey
 	now   time.Time
 	convs map[app.ConvID]*convRow
+
+	// pending is the event row apply inserts just before the first
+	// derived write (or at its end), so that a refused event usually
+	// writes nothing; wrote tells whether anything was written since it
+	// was last reset.
+	pending *app.Incoming
+	wrote   bool
 }
 
 // convRow is the cached part of a conversations row the log updates.
@@ -84,6 +91,13 @@ func (s *Store) write(ctx context.Context, self app.PeerKey, fn func(w *wtx) err
 }
 
 func (w *wtx) exec(op, q string, args ...any) (sql.Result, error) {
+	if in := w.pending; in != nil {
+		w.pending = nil
+		if err := w.insertEvent(*in); err != nil {
+			return nil, err
+		}
+	}
+	w.wrote = true
 	res, err := w.tx.ExecContext(w.ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", op, err)
@@ -246,54 +260,77 @@ func (s *Store) Ingest(ctx context.Context, self app.PeerKey, evs []app.Incoming
 	if len(evs) == 0 {
 		return out, nil
 	}
-	err := s.write(ctx, self, func(w *wtx) error {
-		for i, in := range evs {
-			out[i].ID = in.Event.ID
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if _, err := w.exec("savepoint", `SAVEPOINT ev`); err != nil {
-				return err
-			}
-			var snap *convRow
-			if c, ok := w.convs[in.Event.Conv]; ok {
-				cp := *c
-				snap = &cp
-			}
-			err := w.apply(in)
-			if err != nil {
-				if !domainErr(err) {
-					return err
-				}
-				out[i].Err = err
-				verdict := err
-				if _, err := w.exec("rollback to savepoint", `ROLLBACK TO ev`); err != nil {
-					return err
-				}
-				var fe *forkError
-				if errors.As(verdict, &fe) {
-					if _, err := w.exec("record fork", `INSERT OR IGNORE INTO forks
-							(conv, author, seq, first_id, other_id, at) VALUES (?, ?, ?, ?, ?, ?)`,
-						fe.conv[:], fe.author[:], fe.seq, fe.first[:], fe.other[:], ms(w.now)); err != nil {
-						return err
-					}
-				}
-				if snap != nil {
-					w.convs[in.Event.Conv] = snap
-				} else {
-					delete(w.convs, in.Event.Conv)
-				}
-			}
-			if _, err := w.exec("release savepoint", `RELEASE ev`); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	// Fast path: apply checks everything it can before writing, so a
+	// refused event normally leaves nothing to undo and needs no
+	// savepoint (a savepoint per event costs about as much as the event).
+	// If an event is refused after it wrote, the whole batch is redone
+	// with a savepoint around every event.
+	err := s.write(ctx, self, func(w *wtx) error { return w.ingest(evs, out, false) })
+	if errors.Is(err, errNeedSavepoints) {
+		err = s.write(ctx, self, func(w *wtx) error { return w.ingest(evs, out, true) })
+	}
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// errNeedSavepoints asks Ingest to redo a batch with savepoints.
+var errNeedSavepoints = errors.New("store: event refused after writing")
+
+// ingest applies evs in order, recording outcomes in out.
+func (w *wtx) ingest(evs []app.Incoming, out []app.Outcome, savepoints bool) error {
+	for i, in := range evs {
+		out[i] = app.Outcome{ID: in.Event.ID}
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		if savepoints {
+			if _, err := w.exec("savepoint", `SAVEPOINT ev`); err != nil {
+				return err
+			}
+		}
+		var snap *convRow
+		if c, ok := w.convs[in.Event.Conv]; ok {
+			cp := *c
+			snap = &cp
+		}
+		w.wrote = false
+		err := w.apply(in)
+		if err != nil {
+			if !domainErr(err) {
+				return err
+			}
+			if !savepoints && w.wrote {
+				return errNeedSavepoints
+			}
+			out[i].Err = err
+			if savepoints {
+				if _, err := w.exec("rollback to savepoint", `ROLLBACK TO ev`); err != nil {
+					return err
+				}
+			}
+			if snap != nil {
+				w.convs[in.Event.Conv] = snap
+			} else {
+				delete(w.convs, in.Event.Conv)
+			}
+			var fe *forkError
+			if errors.As(out[i].Err, &fe) {
+				if _, err := w.exec("record fork", `INSERT OR IGNORE INTO forks
+						(conv, author, seq, first_id, other_id, at) VALUES (?, ?, ?, ?, ?, ?)`,
+					fe.conv[:], fe.author[:], fe.seq, fe.first[:], fe.other[:], ms(w.now)); err != nil {
+					return err
+				}
+			}
+		}
+		if savepoints {
+			if _, err := w.exec("release savepoint", `RELEASE ev`); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // apply checks one event against the chain and the rules and stores it
@@ -356,10 +393,16 @@ func (w *wtx) apply(in app.Incoming) error {
 		return fmt.Errorf("%w: group %s already exists", app.ErrInvalid, ev.Conv)
 	}
 
-	if err := w.insertEvent(in); err != nil {
+	w.pending = &in
+	defer func() { w.pending = nil }()
+	if err := w.effects(c, ev, body, in); err != nil {
 		return err
 	}
-	return w.effects(c, ev, body, in)
+	if w.pending != nil {
+		w.pending = nil
+		return w.insertEvent(in)
+	}
+	return nil
 }
 
 // forkError is ErrFork with what recordFork needs.
@@ -376,6 +419,7 @@ func (e *forkError) Error() string {
 func (e *forkError) Unwrap() error { return app.ErrFork }
 
 func (w *wtx) insertEvent(in app.Incoming) error {
+	w.wrote = true
 	ev := in.Event
 	var prev, via, body any
 	if ev.Seq > 1 {

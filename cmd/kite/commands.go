@@ -146,7 +146,7 @@ func (c *cli) commands() map[string]func([]string) error {
 		"group": {2, -1, "group create NAME MEMBER… [--e2e] | rename CONV NAME | add CONV MEMBER… | remove CONV MEMBER… | leave CONV | promote CONV MEMBER",
 			func(fs *flag.FlagSet) { fs.BoolVar(&e2e, "e2e", false, "end-to-end encrypted group") },
 			groupCall(&e2e), printSent},
-		"conv": {2, 3, "conv ACTION CONV [ARG]", nil, convCall, printConvResult},
+		"conv":  {2, 3, "conv ACTION CONV [ARG]", nil, convCall, printConvResult},
 		"share": {3, 5, "share CONV location LAT LON [LABEL] | contact WHO | hashtag TAG | link URL", nil, shareCall, printSent},
 		"poll": {4, 12, "poll CONV QUESTION OPTION OPTION…", nil, func(a []string) (call, error) {
 			return call{http.MethodPost, "/v1/conversations/" + esc(a[0]) + "/polls", localapi.PollReq{Question: a[1], Options: a[2:]}}, nil

@@ -16,23 +16,22 @@ type globals struct {
 	passphraseFile string
 }
 
-// valueFlags are the global flags that take a value, so the command word
-// can be found when they come first (`kite --data-dir D send …`).
-var valueFlags = map[string]bool{"data-dir": true, "passphrase-file": true}
-
-// splitCommand finds the command word among leading global flags.
-func splitCommand(args []string) (cmd string, rest []string) {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
+// splitCommand finds the command word among the arguments: the first
+// one that names a command (`kite --data-dir D send …`). With none, the
+// arguments belong to the GUI.
+func splitCommand(args []string, isCommand func(string) bool) (cmd string, rest []string) {
+	for i, a := range args {
 		if a == "--" {
 			break
 		}
 		if !strings.HasPrefix(a, "-") {
+			if !isCommand(a) {
+				if i == 0 {
+					return a, args[1:] // reported as unknown
+				}
+				continue // a flag's value
+			}
 			return a, append(append([]string{}, args[:i]...), args[i+1:]...)
-		}
-		name := strings.TrimLeft(a, "-")
-		if valueFlags[name] && !strings.Contains(name, "=") {
-			i++
 		}
 	}
 	return "", args

@@ -87,9 +87,16 @@ With no command, kite opens the app.
 Every command takes --data-dir DIR (default: the OS config dir/kite) and
 listings take --json. Flags may come before or after arguments.`
 
+// builtins are the commands run outside the local API.
+var builtins = map[string]bool{"help": true, "init": true, "id": true, "serve": true, "demo": true, "passphrase": true}
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cmd, args := splitCommand(args)
 	c := &cli{ctx: ctx, out: stdout, errOut: stderr}
+	cmds := c.commands()
+	cmd, args := splitCommand(args, func(s string) bool {
+		_, ok := cmds[s]
+		return ok || builtins[s]
+	})
 	switch cmd {
 	case "":
 		return c.gui(args)
@@ -107,7 +114,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "passphrase":
 		return c.passphrase(args)
 	}
-	if f, ok := c.commands()[cmd]; ok {
+	if f, ok := cmds[cmd]; ok {
 		return f(args)
 	}
 	return usagef("unknown command %q: run 'kite help'", cmd)

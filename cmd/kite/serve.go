@@ -51,18 +51,20 @@ func (c *cli) serve(args []string) error {
 		return err
 	}
 	defer inst.Close()
-	return runNode(c.ctx, inst, opts, func(n *node.Node) {
-		p, _ := inst.svc.Profile(c.ctx)
-		fmt.Fprintf(c.out, "Kite is serving @%s (%s)\n", p.Handle, inst.id.PeerID())
+	n, err := newNode(inst, opts)
+	if err != nil {
+		return err
+	}
+	p, _ := inst.svc.Profile(c.ctx)
+	fmt.Fprintf(c.out, "Kite is serving @%s (%s)\n", p.Handle, inst.id.PeerID())
+	return runNode(c.ctx, inst, n, func() {
 		for _, a := range n.Addrs() {
 			fmt.Fprintf(c.out, "listening on %s\n", a)
 		}
 	})
 }
 
-// runNode runs the service, the network node and the local API until ctx
-// ends or one of them fails. ready is called once the node listens.
-func runNode(ctx context.Context, inst *instance, opts netOptions, ready func(*node.Node)) error {
+func newNode(inst *instance, opts netOptions) (*node.Node, error) {
 	n, err := node.New(node.Params{
 		Service:   inst.svc,
 		Identity:  inst.id,
@@ -74,8 +76,14 @@ func runNode(ctx context.Context, inst *instance, opts netOptions, ready func(*n
 		Log:       inst.log,
 	})
 	if err != nil {
-		return fmt.Errorf("start the network: %w", err)
+		return nil, fmt.Errorf("start the network: %w", err)
 	}
+	return n, nil
+}
+
+// runNode runs the service, the network node and the local API until ctx
+// ends or one of them fails. ready is called once they are started.
+func runNode(ctx context.Context, inst *instance, n *node.Node, ready func()) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return inst.svc.Run(ctx) })
 	g.Go(func() error { return n.Run(ctx) })
@@ -83,7 +91,7 @@ func runNode(ctx context.Context, inst *instance, opts netOptions, ready func(*n
 		return localapi.Serve(ctx, inst.dir, localapi.New(inst.svc, netAdapter{n}, inst.log))
 	})
 	if ready != nil {
-		ready(n)
+		ready()
 	}
 	return g.Wait()
 }
@@ -93,7 +101,9 @@ type netAdapter struct{ n *node.Node }
 
 func (a netAdapter) Addrs() []string { return a.n.Addrs() }
 
-func (a netAdapter) Connect(ctx context.Context, addrs []string) error { return a.n.Connect(ctx, addrs) }
+func (a netAdapter) Connect(ctx context.Context, addrs []string) error {
+	return a.n.Connect(ctx, addrs)
+}
 
 func (a netAdapter) Nearby() []localapi.NearbyPeer {
 	out := []localapi.NearbyPeer{}

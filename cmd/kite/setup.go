@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -52,7 +53,7 @@ func (c *cli) init(args []string) error {
 		return err
 	}
 	if g.json {
-		return json.NewEncoder(c.out).Encode(map[string]string{"peer_id": id.PeerID(), "handle": handle, "data_dir": dir})
+		return jsonOut(c.out, map[string]string{"peer_id": id.PeerID(), "handle": handle, "data_dir": dir})
 	}
 	fmt.Fprintf(c.out, "Created @%s (%s) in %s\n", handle, id.PeerID(), dir)
 	return nil
@@ -127,7 +128,7 @@ func (c *cli) id(args []string) error {
 		}
 	}
 	if g.json {
-		return json.NewEncoder(c.out).Encode(me)
+		return jsonOut(c.out, me)
 	}
 	fmt.Fprintf(c.out, "@%s %s\npeer ID: %s\ncontact code: %s\n", me.Handle, me.Name, me.PeerID, me.Code)
 	if !me.Running {
@@ -224,4 +225,13 @@ func (c *cli) passphrase(args []string) error {
 	}
 	fmt.Fprintln(c.out, "ok")
 	return nil
+}
+
+// jsonOut prints v as indented JSON without HTML escaping (contact codes
+// hold '&').
+func jsonOut(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

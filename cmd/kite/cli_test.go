@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"kite/app"
+)
+
+// kite runs one CLI command in process and returns stdout and the error.
+func kite(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, &out, &errOut)
+	return out.String(), err
+}
+
+func mustKite(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := kite(t, args...)
+	if err != nil {
+		t.Fatalf("kite %s: %v", strings.Join(args, " "), plain(err))
+	}
+	return out
+}
+
+func initDir(t *testing.T, handle string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), handle)
+	mustKite(t, "init", "--handle", handle, "--name", strings.ToUpper(handle[:1])+handle[1:], "--data-dir", dir)
+	return dir
+}
+
+func codeOf(t *testing.T, dir string) string {
+	t.Helper()
+	var me struct {
+		Code string `json:"contact_code"`
+	}
+	if err := json.Unmarshal([]byte(mustKite(t, "id", "--json", "--data-dir", dir)), &me); err != nil {
+		t.Fatal(err)
+	}
+	return me.Code
+}
+
+func TestCLIOffline(t *testing.T) {
+	a, b := initDir(t, "ada"), initDir(t, "bob")
+	mustKite(t, "contacts", "add", codeOf(t, b), "--data-dir", a)
+	// Flags after arguments, as people type them.
+	out := mustKite(t, "send", "bob", "hello", "there", "--data-dir", a)
+	id := strings.Fields(out)[0]
+	if len(id) != 64 {
+		t.Fatalf("send printed %q; want a message ID", out)
+	}
+	msgs := mustKite(t, "--data-dir", a, "messages", "bob", "--json")
+	var ms []app.Message
+	if err := json.Unmarshal([]byte(msgs), &ms); err != nil || len(ms) != 1 || ms[0].Text != "hello there" {
+		t.Fatalf("messages --json: got %s (%v)", msgs, err)
+	}
+	mustKite(t, "react", id[:10], "🎉", "--data-dir", a)
+	mustKite(t, "edit", id[:10], "hello world", "--data-dir", a)
+	got := mustKite(t, "messages", "bob", "--data-dir", a)
+	if !strings.Contains(got, "hello world") || !strings.Contains(got, "(edited)") || !strings.Contains(got, "🎉") {
+		t.Fatalf("messages: got %q; want the edited text and the reaction", got)
+	}
+	var inbox []map[string]any
+	if err := json.Unmarshal([]byte(mustKite(t, "inbox", "--json", "--data-dir", a)), &inbox); err != nil || len(inbox) != 1 {
+		t.Fatalf("inbox --json: got %v (%v)", inbox, err)
+	}
+	for _, field := range []string{"id", "kind", "title", "folder", "unread", "last_at", "e2e", "pinned", "muted"} {
+		if _, ok := inbox[0][field]; !ok {
+			t.Errorf("inbox --json lacks the field %q", field)
+		}
+	}
+	if res := mustKite(t, "search", "hel", "--data-dir", a); !strings.Contains(res, "hello world") {
+		t.Fatalf("search: got %q", res)
+	}
+	mustKite(t, "unsend", id[:12], "--data-dir", a)
+	if res := mustKite(t, "search", "hello", "--json", "--data-dir", a); strings.TrimSpace(res) != "[]" {
+		t.Fatalf("search after unsend: got %q, want []", res)
+	}
+	mustKite(t, "settings", "set", "who-can-message", "contacts", "--data-dir", a)
+	if s := mustKite(t, "settings", "--json", "--data-dir", a); !strings.Contains(s, `"who_can_message": "contacts"`) {
+		t.Fatalf("settings: got %s", s)
+	}
+	mustKite(t, "conv", "mute", "bob", "8h", "--data-dir", a)
+	if s := mustKite(t, "conv", "info", "bob", "--data-dir", a); !strings.Contains(s, "muted       true") {
+		t.Fatalf("conv info after mute: got %s", s)
+	}
+}
+
+func TestCLIErrors(t *testing.T) {
+	a, b := initDir(t, "ada"), initDir(t, "bob")
+	code := codeOf(t, b)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no identity", []string{"inbox", "--data-dir", filepath.Join(t.TempDir(), "none")}, "kite init"},
+		{"unknown command", []string{"fly"}, "unknown command"},
+		{"empty text", []string{"send", "ada", "", "--data-dir", a}, ""},
+		{"truncated code", []string{"contacts", "add", code[:len(code)-4], "--data-dir", a}, "contact code"},
+		{"unknown recipient", []string{"send", "zed", "hi", "--data-dir", a}, "no one called"},
+		{"16 recipients", []string{"send", strings.Repeat("bob,", 15) + "zed", "hi", "--data-dir", a}, "at most 15"},
+		{"too long", []string{"send", "bob", strings.Repeat("x", 4097), "--data-dir", a}, "4096"},
+		{"unknown message", []string{"react", "deadbeefdeadbeef", "x", "--data-dir", a}, "no message"},
+		{"short prefix", []string{"unsend", "dead", "--data-dir", a}, "8 of its hex digits"},
+		{"bad flag", []string{"inbox", "--frobnicate", "--data-dir", a}, "frobnicate"},
+		{"init twice", []string{"init", "--data-dir", a}, "already has an identity"},
+		{"bad handle", []string{"init", "--handle", "Not Valid", "--data-dir", filepath.Join(t.TempDir(), "x")}, "handle"},
+	}
+	mustKite(t, "contacts", "add", code, "--data-dir", a)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := kite(t, tt.args...)
+			if err == nil {
+				t.Fatalf("got success, want an error mentioning %q", tt.want)
+			}
+			msg := plain(err)
+			if strings.Contains(msg, "\n") || !strings.Contains(msg, tt.want) {
+				t.Fatalf("got %q; want one line mentioning %q", msg, tt.want)
+			}
+		})
+	}
+	if out := mustKite(t, "messages", "bob", "--data-dir", a); !strings.Contains(out, "no messages") {
+		t.Fatalf("after refused sends: got %q, want no messages", out)
+	}
+}
+
+func TestCLIPassphraseAndCorruptKey(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	pass := filepath.Join(t.TempDir(), "pass")
+	wrong := filepath.Join(t.TempDir(), "wrong")
+	os.WriteFile(pass, []byte("correct horse battery\n"), 0o600)
+	os.WriteFile(wrong, []byte("wrong horse\n"), 0o600)
+	mustKite(t, "init", "--handle", "pia", "--passphrase-file", pass, "--data-dir", dir)
+	before, _ := os.ReadFile(filepath.Join(dir, "identity.key"))
+	_, err := kite(t, "inbox", "--data-dir", dir)
+	if err == nil || !strings.Contains(plain(err), "passphrase") {
+		t.Fatalf("locked without passphrase: got %v", err)
+	}
+	_, err = kite(t, "inbox", "--data-dir", dir, "--passphrase-file", wrong)
+	if err == nil || plain(err) != "wrong passphrase" {
+		t.Fatalf("wrong passphrase: got %v", err)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "identity.key"))
+	if !bytes.Equal(before, after) {
+		t.Fatal("a wrong passphrase changed the key file")
+	}
+	mustKite(t, "inbox", "--data-dir", dir, "--passphrase-file", pass)
+	mustKite(t, "passphrase", "remove", "--data-dir", dir, "--passphrase-file", pass)
+	mustKite(t, "inbox", "--data-dir", dir)
+
+	// A damaged key file is an error, never a new identity.
+	os.WriteFile(filepath.Join(dir, "identity.key"), []byte(`{"version":1,"kdf":"none","keys":"AAAA"}`), 0o600)
+	_, err = kite(t, "id", "--data-dir", dir)
+	if err == nil || !strings.Contains(plain(err), "damaged") {
+		t.Fatalf("corrupt key file: got %v", err)
+	}
+	if _, err := kite(t, "init", "--data-dir", dir); err == nil {
+		t.Fatal("init over a damaged key file: got success")
+	}
+}
+
+func TestParseFlagsAnywhere(t *testing.T) {
+	var g globals
+	var e2e bool
+	fs := flagSet("send", &g)
+	fs.BoolVar(&e2e, "e2e", false, "")
+	pos, err := parse(fs, []string{"bob", "--e2e", "hi", "--data-dir", "/tmp/x", "--", "--not-a-flag"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !e2e || g.dataDir != "/tmp/x" || strings.Join(pos, "|") != "bob|hi|--not-a-flag" {
+		t.Fatalf("got e2e=%v dir=%q pos=%q", e2e, g.dataDir, pos)
+	}
+	known := func(s string) bool { return s == "send" }
+	if cmd, _ := splitCommand([]string{"--listen", "/ip4/1.2.3.4", "--screen", "inbox"}, known); cmd != "" {
+		t.Fatalf("GUI flags: got command %q, want none", cmd)
+	}
+	cmd, rest := splitCommand([]string{"--data-dir", "/d", "send", "bob", "hi"}, known)
+	if cmd != "send" || strings.Join(rest, " ") != "--data-dir /d bob hi" {
+		t.Fatalf("splitCommand: got %q %q", cmd, rest)
+	}
+}
