@@ -75,11 +75,12 @@ Pia Quin Rosa Sami Tara Umi Vic Wren Xan Yara Zed`)
 
 // demoConv is one conversation to generate.
 type demoConv struct {
-	id      app.ConvID
-	members []ed25519.PrivateKey // [0] is self
-	group   bool
-	name    string
-	n       int
+	id       app.ConvID
+	members  []ed25519.PrivateKey // [0] is self
+	group    bool
+	stranger bool // a message request: only the stranger writes
+	name     string
+	n        int
 }
 
 // seedDemo fills inst with generated conversations: one holds a tenth of
@@ -97,6 +98,12 @@ func seedDemo(ctx context.Context, inst *instance, msgs, nconv int, seed uint64)
 		}
 		peers[i] = ed25519.NewKeyFromSeed(s[:])
 	}
+	// A few conversations are requests from strangers.
+	strangers := 0
+	if nconv >= 20 {
+		strangers = 3
+	}
+	isStranger := func(i int) bool { return i >= 1 && i <= strangers }
 	put := func(k ed25519.PrivateKey, i int) error {
 		name := demoNames[i%len(demoNames)]
 		if i >= len(demoNames) {
@@ -104,7 +111,7 @@ func seedDemo(ctx context.Context, inst *instance, msgs, nconv int, seed uint64)
 		}
 		handle := strings.ToLower(strings.ReplaceAll(name, " ", "_"))
 		_, err := inst.store.PutPerson(ctx, app.PeerKeyOf(k.Public().(ed25519.PublicKey)), func(p *app.Person) {
-			p.Name, p.Handle, p.Contact = name, handle, true
+			p.Name, p.Handle, p.Contact = name, handle, !isStranger(i)
 		})
 		return err
 	}
@@ -118,6 +125,8 @@ func seedDemo(ctx context.Context, inst *instance, msgs, nconv int, seed uint64)
 		switch {
 		case i == 0:
 			dc.n = msgs / 10
+		case isStranger(i):
+			dc.n = 1 + i%3
 		case i == nconv-1:
 			dc.n = rest
 		default:
@@ -135,6 +144,9 @@ func seedDemo(ctx context.Context, inst *instance, msgs, nconv int, seed uint64)
 				dc.id[j] = byte(rng.UintN(256))
 			}
 			dc.n = max(dc.n-1, 1)
+		} else if isStranger(i) {
+			dc.stranger = true
+			dc.id = app.DirectConvID(self, app.PeerKeyOf(peers[i].Public().(ed25519.PublicKey)), false)
 		} else {
 			id, err := inst.store.CreateDirect(ctx, self, app.PeerKeyOf(peers[i].Public().(ed25519.PublicKey)), false, app.Primary)
 			if err != nil {
@@ -226,7 +238,7 @@ func genConv(dc demoConv, base time.Time, rng *rand.Rand) ([]app.Incoming, error
 		}
 		l := &logs[who]
 		lamport++
-		at = at.Add(time.Duration(rng.Int64N(int64(step) + 1)))
+		at = at.Add(time.Duration(rng.Int64N(2*int64(step) + 1)))
 		ev, err := app.SignEvent(dc.members[who], dc.id, kind, raw, app.Position{Seq: l.seq + 1, Prev: l.prev, Lamport: lamport}, at)
 		if err != nil {
 			return err
@@ -252,6 +264,9 @@ func genConv(dc demoConv, base time.Time, rng *rand.Rand) ([]app.Incoming, error
 		}
 		text := strings.ToUpper(words[0][:1]) + strings.Join(words, " ")[1:]
 		who := rng.IntN(len(dc.members))
+		if dc.stranger {
+			who = 1
+		}
 		if err := add(who, app.KindText, &pb.Body{Content: &pb.Body_Text{Text: &pb.Text{Text: text}}}); err != nil {
 			return nil, err
 		}

@@ -41,9 +41,16 @@ func (b *bench) cryptoBench(ctx context.Context) error {
 	sig := seal.SignEvent(sigPriv, header)
 	bareSig := ed25519.Sign(sigPriv, header)
 
+	// The best of two runs: a shared machine adds noise, never speed.
 	us := func(f func(*testing.B)) float64 {
-		r := testing.Benchmark(f)
-		return float64(r.NsPerOp()) / 1e3
+		best := 0.0
+		for range 2 {
+			r := testing.Benchmark(f)
+			if v := float64(r.T.Nanoseconds()) / float64(max(r.N, 1)) / 1e3; best == 0 || v < best {
+				best = v
+			}
+		}
+		return best
 	}
 	var fail error
 	check := func(err error) {

@@ -174,6 +174,7 @@ func (b *bench) notMeasured(group, metric, unit string, goal Goal, why string) {
 func (b *bench) run(ctx context.Context, out string) error {
 	b.start = time.Now()
 	b.rep.Started = b.start
+	b.rep.Machine.LoadStart = loadavg()
 	b.logf("kitebench: size %s, groups %v, temp dir %s", b.sz.name, b.groupList(), b.tmp)
 	if _, err := os.Stat(b.kite); err != nil {
 		b.logf("no kite binary at %s: metrics that need it are not measured", b.kite)
@@ -211,6 +212,7 @@ func (b *bench) run(ctx context.Context, out string) error {
 		b.stopAll() // no process outlives its group
 	}
 	b.rep.WallSecs = time.Since(b.start).Seconds()
+	b.rep.Machine.LoadEnd = loadavg()
 	fmt.Println()
 	fmt.Print(textTable(b.rep.Rows))
 	fmt.Println()
@@ -411,4 +413,17 @@ func rssMB(pid int) (float64, error) {
 		}
 	}
 	return 0, errors.New("no VmRSS")
+}
+
+// loadavg is the first three fields of /proc/loadavg.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -10,13 +10,6 @@ import (
 	"time"
 )
 
-// fanoutBench: a 250-member group needs 250 running nodes; see the row's note.
-func (b *bench) fanoutBench(ctx context.Context) error {
-	b.notMeasured("fanout", "fan-out to a 250-member group until all have it, p50", "ms", Goal{"≤", 50},
-		"needs 250 running nodes (250 `kite serve` processes, or sync/node hosts in process); the harness does not run them yet")
-	return ctx.Err()
-}
-
 // blobBench: blobs are measured through `kite send-file` once it exists.
 func (b *bench) blobBench(ctx context.Context) error {
 	row := Row{Group: "blob", Metric: "100 MiB blob over loopback", Unit: "MB/s", Goal: Goal{"≥", 50}}

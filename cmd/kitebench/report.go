@@ -304,6 +304,8 @@ type Machine struct {
 	GoVersion string `json:"go_version"`
 	OS        string `json:"os"`
 	CPU       string `json:"cpu,omitempty"`
+	LoadStart string `json:"load_start,omitempty"` // /proc/loadavg: other work on the machine
+	LoadEnd   string `json:"load_end,omitempty"`
 }
 
 // Report is everything one run found.
@@ -327,7 +329,11 @@ func (rep *Report) markdown() string {
 	if rep.Machine.CPU != "" {
 		fmt.Fprintf(&b, ", %s", rep.Machine.CPU)
 	}
-	b.WriteString(".\n\n")
+	b.WriteString(".\n")
+	if rep.Machine.LoadStart != "" {
+		fmt.Fprintf(&b, "Load average at start %s, at end %s (other work on the machine slows every figure, floors too).\n", rep.Machine.LoadStart, rep.Machine.LoadEnd)
+	}
+	b.WriteString("\n")
 	b.WriteString("Every floor is measured by the harness in the same run on the same machine. " +
 		"The ratio is how many times the floor's cost Kite pays: Kite ÷ floor for times and sizes, floor ÷ Kite for rates " +
 		"(×1 = as fast as the bare stack).\n\n")

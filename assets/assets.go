@@ -1,0 +1,36 @@
+// Package assets holds Kite's icons, embedded in the binary.
+//
+// It owns static files only; it must never import anything of ours.
+package assets
+
+import (
+	_ "embed"
+
+	"fyne.io/fyne/v2"
+)
+
+var (
+	//go:embed icon.svg
+	iconSVG []byte
+	//go:embed lock.svg
+	lockSVG []byte
+	//go:embed pin.svg
+	pinSVG []byte
+	//go:embed heart.svg
+	heartSVG []byte
+	//go:embed emoji.svg
+	emojiSVG []byte
+	//go:embed photo.svg
+	photoSVG []byte
+)
+
+// Icons. All but Icon are single-colour SVGs meant to be themed
+// (theme.NewThemedResource).
+var (
+	Icon  = fyne.NewStaticResource("kite.svg", iconSVG)
+	Lock  = fyne.NewStaticResource("lock.svg", lockSVG)
+	Pin   = fyne.NewStaticResource("pin.svg", pinSVG)
+	Heart = fyne.NewStaticResource("heart.svg", heartSVG)
+	Emoji = fyne.NewStaticResource("emoji.svg", emojiSVG)
+	Photo = fyne.NewStaticResource("photo.svg", photoSVG)
+)
