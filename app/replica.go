@@ -52,3 +52,25 @@ func (s *Service) IsContact(ctx context.Context, peer PeerKey) bool {
 	p, err := s.store.Person(ctx, peer)
 	return err == nil && p.Contact
 }
+
+// Shares reports whether peer is in conv now: the other side of a 1:1 or
+// a current group member. Live events go only to such peers.
+func (s *Service) Shares(ctx context.Context, peer PeerKey, conv ConvID) bool {
+	c, err := s.store.Conversation(ctx, conv)
+	if err != nil {
+		return false
+	}
+	if c.Kind == Direct {
+		return c.Peer == peer
+	}
+	ms, err := s.store.Members(ctx, conv)
+	if err != nil {
+		return false
+	}
+	for _, m := range ms {
+		if m.Key == peer {
+			return true
+		}
+	}
+	return false
+}

@@ -1,6 +1,7 @@
 package localapi
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -109,9 +110,14 @@ type (
 		Running bool     `json:"running"` // served by a running instance
 	}
 	Sent struct {
-		ID      app.EventID `json:"id"`
-		Conv    app.ConvID  `json:"conv"`
-		Refusal string      `json:"refusal,omitempty"`
+		ID   app.EventID `json:"id"`
+		Conv app.ConvID  `json:"conv"`
+		// Status is "delivered" when a connected recipient stored it
+		// within a moment, else "sending" (it goes when they are back).
+		Status string `json:"status,omitempty"`
+		// Refusal is the recipient's reason, in plain words, when it
+		// refused the message.
+		Refusal string `json:"refusal,omitempty"`
 	}
 	Conversation struct {
 		app.Conversation
@@ -409,6 +415,71 @@ func (s *Server) inbox(r *http.Request, _ none) (any, error) {
 
 func (s *Server) send(r *http.Request, in SendReq) (any, error) {
 	ctx := r.Context()
+	var updates <-chan app.Update
+	if s.net != nil {
+		ch, cancel := s.svc.Subscribe(256)
+		defer cancel()
+		updates = ch
+	}
+	out, err := s.sendNow(r, in)
+	if err != nil || updates == nil {
+		return out, err
+	}
+	s.await(ctx, out, updates)
+	return out, nil
+}
+
+// await waits a moment for connected recipients to store or refuse what
+// was sent, so the sender hears a refusal in plain words at once.
+func (s *Server) await(ctx context.Context, sent []Sent, updates <-chan app.Update) {
+	connected := map[app.PeerKey]bool{}
+	for _, p := range s.net.Peers() {
+		if k, err := app.ParsePeer(p.PeerID); err == nil {
+			connected[k] = true
+		}
+	}
+	pending := map[app.ConvID]int{}
+	for i := range sent {
+		sent[i].Status = string(app.StatusSending)
+		ms, err := s.svc.Members(ctx, sent[i].Conv)
+		if err != nil {
+			continue
+		}
+		for _, m := range ms {
+			if connected[m.Key] {
+				pending[sent[i].Conv] = i
+			}
+		}
+	}
+	delivered := func(i int) bool {
+		m, err := s.svc.Message(ctx, sent[i].ID)
+		return err == nil && m.Status != app.StatusSending
+	}
+	timeout := time.NewTimer(1500 * time.Millisecond)
+	defer timeout.Stop()
+	for len(pending) > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timeout.C:
+			return
+		case u := <-updates:
+			if i, ok := pending[u.Conv]; ok {
+				switch {
+				case u.Kind == app.UpdRefused:
+					sent[i].Refusal = app.RefusalText(u.Reason)
+					delete(pending, u.Conv)
+				case delivered(i):
+					sent[i].Status = string(app.StatusDelivered)
+					delete(pending, u.Conv)
+				}
+			}
+		}
+	}
+}
+
+func (s *Server) sendNow(r *http.Request, in SendReq) ([]Sent, error) {
+	ctx := r.Context()
 	if in.ReplyTo != "" {
 		if len(in.To) != 1 {
 			return nil, app.Userf(app.ErrInvalid, "a reply goes to one conversation")
@@ -427,7 +498,12 @@ func (s *Server) send(r *http.Request, in SendReq) (any, error) {
 		}
 		return []Sent{{ID: ev.ID, Conv: ev.Conv}}, nil
 	}
-	return sentAll(s.svc.SendToMany(ctx, in.To, in.Text, in.E2E))
+	evs, err := s.svc.SendToMany(ctx, in.To, in.Text, in.E2E)
+	out := make([]Sent, 0, len(evs))
+	for _, ev := range evs {
+		out = append(out, Sent{ID: ev.ID, Conv: ev.Conv})
+	}
+	return out, err
 }
 
 func (s *Server) messages(r *http.Request, _ none) (any, error) {

@@ -622,7 +622,7 @@ func (w *wtx) purge(c *convRow, t target, expired bool) error {
 	}{
 		{"purge body", `UPDATE events SET body = NULL WHERE id = ?`, t.id[:]},
 		{"purge message", `UPDATE messages SET text = '', search = '', preview = 'unsent a message', share = NULL,
-			poll = NULL, media = NULL, thumbnail = NULL, ` + map[bool]string{false: "unsent", true: "expired"}[expired] + ` = 1
+			poll = NULL, media = NULL, thumbnail = NULL, edited = 0, edit_pos = NULL, ` + map[bool]string{false: "unsent", true: "expired"}[expired] + ` = 1
 			WHERE rid = ?`, t.rid},
 		{"unindex message", `DELETE FROM messages_fts WHERE rowid = ?`, t.rid},
 		{"purge reactions", `DELETE FROM reactions WHERE target = ?`, t.id[:]},

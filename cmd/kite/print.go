@@ -126,12 +126,19 @@ func printSent(c *cli, raw json.RawMessage) error {
 		}
 		many = []localapi.Sent{one}
 	}
+	var refused []string
 	for _, s := range many {
 		if s.ID.IsZero() {
 			fmt.Fprintf(c.out, "conversation %s\n", s.Conv)
 			continue
 		}
 		fmt.Fprintf(c.out, "%s in %s\n", s.ID, s.Conv)
+		if s.Refusal != "" {
+			refused = append(refused, s.Refusal)
+		}
+	}
+	if len(refused) > 0 {
+		return usagef("not delivered: %s", strings.Join(refused, " "))
 	}
 	return nil
 }

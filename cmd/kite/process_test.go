@@ -255,3 +255,27 @@ func TestKillDuringBacklog(t *testing.T) {
 	}
 	_ = json.Marshal
 }
+
+func TestRefusalReachesSender(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	da, db := initDir(t, "ada"), initDir(t, "bob")
+	mustKite(t, "settings", "set", "who-can-message", "nobody", "--data-dir", db)
+	a, b := startServe(t, da), startServe(t, db)
+	a.do(http.MethodPost, "/v1/contacts", localapi.CodeReq{Code: b.code}, nil)
+	waitFor(t, 5*time.Second, "ada connects to bob", func() bool {
+		var ps []localapi.ConnectedPeer
+		a.do(http.MethodGet, "/v1/peers", nil, &ps)
+		return len(ps) == 1
+	})
+	_, err := kite(t, "send", "bob", "hello?", "--data-dir", da)
+	if err == nil || !strings.Contains(plain(err), "not accepting messages from new people") {
+		t.Fatalf("send to someone who accepts nobody: got %v, want the refusal in plain words", err)
+	}
+	var reqs []localapi.Conversation
+	b.do(http.MethodGet, "/v1/inbox?folder=requests", nil, &reqs)
+	if len(reqs) != 0 {
+		t.Fatalf("bob's requests: got %d, want 0", len(reqs))
+	}
+}

@@ -1,0 +1,203 @@
+package node
+
+import (
+	"context"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/control"
+	p2pcrypto "github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
+
+	"kite/app"
+	"kite/sync/wire"
+)
+
+// gater refuses blocked peers and peers whose identity is not an Ed25519
+// key (every Kite device's is). It asks the Service each time, so a block
+// holds across restarts and takes effect at once.
+type gater struct{ n *Node }
+
+func (g *gater) allowed(p peer.ID) bool {
+	k, ok := keyOf(p)
+	if !ok || g.n.allow != nil && !g.n.allow(p) {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return !g.n.svc.Blocked(ctx, k)
+}
+
+func (g *gater) InterceptPeerDial(p peer.ID) bool                 { return g.allowed(p) }
+func (g *gater) InterceptAddrDial(p peer.ID, _ ma.Multiaddr) bool { return true }
+func (g *gater) InterceptAccept(network.ConnMultiaddrs) bool      { return true }
+func (g *gater) InterceptSecured(_ network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
+	return g.allowed(p)
+}
+func (g *gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }
+
+// Per-peer resource limits. Contacts get room for media and busy groups;
+// strangers get enough to send a message request and no more.
+var (
+	contactLimit = rcmgr.BaseLimit{
+		Streams: 512, StreamsInbound: 256, StreamsOutbound: 256,
+		Conns: 8, ConnsInbound: 4, ConnsOutbound: 4, FD: 4,
+		Memory: 128 << 20,
+	}
+	strangerLimit = rcmgr.BaseLimit{
+		Streams: 48, StreamsInbound: 24, StreamsOutbound: 24,
+		Conns: 4, ConnsInbound: 2, ConnsOutbound: 2, FD: 2,
+		Memory: 24 << 20,
+	}
+	// protocolPeerLimits bound each Kite protocol per peer: one sync
+	// stream is the rule (a second replaces the first), profile and
+	// signal streams are short-lived.
+	protocolPeerLimits = map[string]rcmgr.BaseLimit{
+		wire.ProtoSync:    {Streams: 4, StreamsInbound: 2, StreamsOutbound: 2, Memory: 8 << 20},
+		wire.ProtoProfile: {Streams: 8, StreamsInbound: 4, StreamsOutbound: 4, Memory: 1 << 20},
+		wire.ProtoSignal:  {Streams: 16, StreamsInbound: 8, StreamsOutbound: 8, Memory: 1 << 20},
+	}
+)
+
+// limiter is libp2p's scaled default limiter with Kite's per-peer limits.
+// A peer's limit is taken when its scope is made, so a stranger who
+// becomes a contact gets the larger limit from its next connection.
+type limiter struct {
+	rcmgr.Limiter
+	isContact func(peer.ID) bool
+}
+
+func newLimiter(isContact func(peer.ID) bool) *limiter {
+	return &limiter{Limiter: rcmgr.NewFixedLimiter(rcmgr.DefaultLimits.AutoScale()), isContact: isContact}
+}
+
+func (l *limiter) GetPeerLimits(p peer.ID) rcmgr.Limit {
+	if l.isContact(p) {
+		return contactLimit
+	}
+	return strangerLimit
+}
+
+func (l *limiter) GetProtocolPeerLimits(proto protocol.ID) rcmgr.Limit {
+	if lim, ok := protocolPeerLimits[string(proto)]; ok {
+		return lim
+	}
+	return l.Limiter.GetProtocolPeerLimits(proto)
+}
+
+// isContactPeer reads the cached contact set (the limiter must not block
+// on the store).
+func (n *Node) isContactPeer(p peer.ID) bool {
+	m := n.contacts.Load()
+	return m != nil && (*m)[p]
+}
+
+// refreshContacts reloads the contact set the limiter uses.
+func (n *Node) refreshContacts(ctx context.Context) {
+	ps, err := n.svc.People(ctx, true)
+	if err != nil {
+		n.log.Warn("read contacts", "err", err)
+		return
+	}
+	m := make(map[peer.ID]bool, len(ps))
+	for _, p := range ps {
+		if pid, err := peerIDOf(p.Key); err == nil && !p.Blocked {
+			m[pid] = true
+		}
+	}
+	n.contacts.Store(&m)
+}
+
+// keyOf is the Kite identity of a peer ID; false for non-Ed25519 peers.
+func keyOf(p peer.ID) (app.PeerKey, bool) {
+	pub, err := p.ExtractPublicKey()
+	if err != nil || pub.Type() != p2pcrypto.Ed25519 {
+		return app.PeerKey{}, false
+	}
+	raw, err := pub.Raw()
+	if err != nil || len(raw) != 32 {
+		return app.PeerKey{}, false
+	}
+	return app.PeerKeyOf(raw), true
+}
+
+// peerIDOf is the libp2p peer ID of a Kite identity.
+func peerIDOf(k app.PeerKey) (peer.ID, error) {
+	pub, err := p2pcrypto.UnmarshalEd25519PublicKey(k[:])
+	if err != nil {
+		return "", err
+	}
+	return peer.IDFromPublicKey(pub)
+}
+
+// addrInfos parses multiaddrs with /p2p/<id> and groups them by peer.
+func addrInfos(addrs []string) ([]peer.AddrInfo, error) {
+	var mas []ma.Multiaddr
+	for _, s := range addrs {
+		a, err := ma.NewMultiaddr(s)
+		if err != nil {
+			return nil, err
+		}
+		mas = append(mas, a)
+	}
+	return peer.AddrInfosFromP2pAddrs(mas...)
+}
+
+func addrStrings(ai peer.AddrInfo) []string {
+	var out []string
+	for _, a := range ai.Addrs {
+		out = append(out, a.String())
+	}
+	return out
+}
+
+// isLAN reports whether a remote address is on this machine or the local
+// network: loopback, private and link-local ranges.
+func isLAN(a ma.Multiaddr) bool {
+	if isRelayed(a) {
+		return false
+	}
+	return manet.IsIPLoopback(a) || manet.IsPrivateAddr(a) || manet.IsIP6LinkLocal(a) || isIP4LinkLocal(a)
+}
+
+func isIP4LinkLocal(a ma.Multiaddr) bool {
+	ip, err := manet.ToIP(a)
+	return err == nil && ip.To4() != nil && ip.IsLinkLocalUnicast()
+}
+
+func isRelayed(a ma.Multiaddr) bool {
+	_, err := a.ValueForProtocol(ma.P_CIRCUIT)
+	return err == nil
+}
+
+func transportOf(a ma.Multiaddr) string {
+	switch {
+	case isRelayed(a):
+		return "relay"
+	case hasProto(a, ma.P_QUIC_V1), hasProto(a, ma.P_QUIC):
+		return "quic"
+	}
+	return "tcp"
+}
+
+func hasProto(a ma.Multiaddr, code int) bool {
+	_, err := a.ValueForProtocol(code)
+	return err == nil
+}
+
+// addrRank orders addresses: loopback, private, public, relayed.
+func addrRank(a ma.Multiaddr) int {
+	switch {
+	case isRelayed(a):
+		return 3
+	case manet.IsIPLoopback(a):
+		return 0
+	case manet.IsPrivateAddr(a):
+		return 1
+	}
+	return 2
+}
