@@ -158,7 +158,7 @@ func seedDemo(ctx context.Context, inst *instance, msgs, nconv int, seed uint64)
 	g, gctx := errgroup.WithContext(ctx)
 	batches := make(chan []app.Incoming, 4)
 	workers := max(1, runtime.GOMAXPROCS(0)-1)
-	base := time.Now().Add(-90 * 24 * time.Hour)
+	end := time.Now()
 	for w := range workers {
 		g.Go(func() error {
 			wrng := rand.New(rand.NewPCG(seed+uint64(w)+1, 7))
@@ -176,7 +176,7 @@ func seedDemo(ctx context.Context, inst *instance, msgs, nconv int, seed uint64)
 				return nil
 			}
 			for i := w; i < len(convs); i += workers {
-				evs, err := genConv(convs[i], base, wrng)
+				evs, err := genConv(convs[i], end, wrng)
 				if err != nil {
 					return err
 				}
@@ -221,7 +221,7 @@ func seedDemo(ctx context.Context, inst *instance, msgs, nconv int, seed uint64)
 }
 
 // genConv makes the events of one conversation, in log order.
-func genConv(dc demoConv, base time.Time, rng *rand.Rand) ([]app.Incoming, error) {
+func genConv(dc demoConv, end time.Time, rng *rand.Rand) ([]app.Incoming, error) {
 	type log struct {
 		seq  uint64
 		prev app.EventID
@@ -229,8 +229,11 @@ func genConv(dc demoConv, base time.Time, rng *rand.Rand) ([]app.Incoming, error
 	logs := make([]log, len(dc.members))
 	var out []app.Incoming
 	var lamport uint64
-	at := base.Add(time.Duration(rng.Int64N(int64(24 * time.Hour))))
-	step := 90 * 24 * time.Hour / time.Duration(dc.n+1)
+	// Spread the conversation over up to 90 days, ending in the last two
+	// days before end, in order.
+	step := time.Duration(rng.Int64N(int64(90*24*time.Hour)/int64(dc.n+1)) + 1)
+	at := end.Add(-time.Duration(rng.Int64N(int64(48*time.Hour))) - time.Duration(dc.n+1)*step)
+	end = end.Add(-time.Minute)
 	add := func(who int, kind app.Kind, body *pb.Body) error {
 		raw, err := app.EncodeBody(body)
 		if err != nil {
@@ -238,7 +241,7 @@ func genConv(dc demoConv, base time.Time, rng *rand.Rand) ([]app.Incoming, error
 		}
 		l := &logs[who]
 		lamport++
-		at = at.Add(time.Duration(rng.Int64N(2*int64(step) + 1)))
+		at = min(at.Add(step/2+time.Duration(rng.Int64N(int64(step)+1))), end)
 		ev, err := app.SignEvent(dc.members[who], dc.id, kind, raw, app.Position{Seq: l.seq + 1, Prev: l.prev, Lamport: lamport}, at)
 		if err != nil {
 			return err
