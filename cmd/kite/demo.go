@@ -241,7 +241,9 @@ func genConv(dc demoConv, end time.Time, rng *rand.Rand) ([]app.Incoming, error)
 		}
 		l := &logs[who]
 		lamport++
-		at = min(at.Add(step/2+time.Duration(rng.Int64N(int64(step)+1))), end)
+		if at = at.Add(step/2 + time.Duration(rng.Int64N(int64(step)+1))); at.After(end) {
+			at = end
+		}
 		ev, err := app.SignEvent(dc.members[who], dc.id, kind, raw, app.Position{Seq: l.seq + 1, Prev: l.prev, Lamport: lamport}, at)
 		if err != nil {
 			return err

@@ -59,11 +59,15 @@ func (b *bench) fanoutBench(ctx context.Context) error {
 	b.logf("  50 members: until all have it p50 %s ms", num(p50s))
 	big, err := b.fanout(ctx, 250, 20)
 	if err != nil {
-		return err
+		row.Note = fmt.Sprintf("not measured at 250 members: %v; at 50 members (%d sends) p50 %s ms, p99 %s ms",
+			err, len(small), num(p50s), num(percentile(small, 99)))
+		b.logf("  250 members: %v", err)
+		return nil
 	}
 	p50 := percentile(big, 50)
 	row.Kite = f(p50)
-	row.Note = fmt.Sprintf("250 in-process sync/node peers on 127.0.0.1, star of contacts around the sender; %d sends, p99 %s ms", len(big), num(percentile(big, 99)))
+	row.Note = fmt.Sprintf("250 in-process sync/node peers on 127.0.0.1, a star of contacts around the sender; from SendText returning to the last member storing it; %d sends, p99 %s ms",
+		len(big), num(percentile(big, 99)))
 	b.logf("  250 members: until all have it p50 %s ms, p99 %s ms", num(p50), num(percentile(big, 99)))
 	b.scale(Scale{Metric: "fan-out until all have it, p50", Param: "members", Unit: "ms", N1: 50, V1: p50s, N2: 250, V2: p50})
 	return nil
@@ -179,7 +183,7 @@ func (b *bench) fanout(ctx context.Context, members, sends int) ([]float64, erro
 		return nil, err
 	}
 	n := 0
-	deadline := time.Now().Add(150 * time.Second)
+	deadline := time.Now().Add(90 * time.Second)
 	for n = count(hello.ID); n < members-1 && time.Now().Before(deadline); n = count(hello.ID) {
 		select {
 		case <-time.After(500 * time.Millisecond):
@@ -188,7 +192,7 @@ func (b *bench) fanout(ctx context.Context, members, sends int) ([]float64, erro
 		}
 	}
 	if n < members-1 {
-		return nil, fmt.Errorf("the group's first message reached %d of %d members in 150 s (sender connected to %d)", n, members-1, len(sender.node.Peers()))
+		return nil, fmt.Errorf("the group's first message reached %d of %d members in 90 s (sender connected to %d)", n, members-1, len(sender.node.Peers()))
 	}
 	b.logf("  group reached all %d members after %v", members-1, time.Since(t).Round(time.Millisecond))
 	var out []float64
