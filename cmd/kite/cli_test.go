@@ -180,7 +180,7 @@ func TestParseFlagsAnywhere(t *testing.T) {
 		t.Fatalf("got e2e=%v dir=%q pos=%q", e2e, g.dataDir, pos)
 	}
 	known := func(s string) bool { return s == "send" }
-	if cmd, _ := splitCommand([]string{"--listen", "/ip4/1.2.3.4", "--screen", "inbox"}, known); cmd != "" {
+	if cmd, _ := splitCommand([]string{"--listen", "/ip4/1.2.3.4", "--screen", "send"}, known); cmd != "" {
 		t.Fatalf("GUI flags: got command %q, want none", cmd)
 	}
 	cmd, rest := splitCommand([]string{"--data-dir", "/d", "send", "bob", "hi"}, known)

@@ -232,8 +232,8 @@ func genConv(dc demoConv, end time.Time, rng *rand.Rand) ([]app.Incoming, error)
 	// Spread the conversation over up to 90 days, ending in the last two
 	// days before end, in order.
 	step := time.Duration(rng.Int64N(int64(90*24*time.Hour)/int64(dc.n+1)) + 1)
-	at := end.Add(-time.Duration(rng.Int64N(int64(48*time.Hour))) - time.Duration(dc.n+1)*step)
-	end = end.Add(-time.Minute)
+	start := end.Add(-time.Duration(rng.Int64N(int64(48*time.Hour))) - time.Duration(dc.n+1)*step)
+	k := 0
 	add := func(who int, kind app.Kind, body *pb.Body) error {
 		raw, err := app.EncodeBody(body)
 		if err != nil {
@@ -241,9 +241,8 @@ func genConv(dc demoConv, end time.Time, rng *rand.Rand) ([]app.Incoming, error)
 		}
 		l := &logs[who]
 		lamport++
-		if at = at.Add(step/2 + time.Duration(rng.Int64N(int64(step)+1))); at.After(end) {
-			at = end
-		}
+		k++
+		at := start.Add(time.Duration(k)*step + time.Duration(rng.Int64N(int64(step)/3+1)))
 		ev, err := app.SignEvent(dc.members[who], dc.id, kind, raw, app.Position{Seq: l.seq + 1, Prev: l.prev, Lamport: lamport}, at)
 		if err != nil {
 			return err

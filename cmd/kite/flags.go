@@ -16,21 +16,26 @@ type globals struct {
 	passphraseFile string
 }
 
+// valueFlags are the flags that may come before the command word and take
+// a value, which is never the command (`kite --screen group`).
+var valueFlags = map[string]bool{"data-dir": true, "passphrase-file": true, "listen": true, "bootstrap": true, "screen": true}
+
 // splitCommand finds the command word among the arguments: the first
 // one that names a command (`kite --data-dir D send …`). With none, the
 // arguments belong to the GUI.
 func splitCommand(args []string, isCommand func(string) bool) (cmd string, rest []string) {
-	for i, a := range args {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
 		if a == "--" {
 			break
 		}
-		if !strings.HasPrefix(a, "-") {
-			if !isCommand(a) {
-				if i == 0 {
-					return a, args[1:] // reported as unknown
-				}
-				continue // a flag's value
+		if strings.HasPrefix(a, "-") {
+			if name := strings.TrimLeft(a, "-"); valueFlags[name] {
+				i++ // its value
 			}
+			continue
+		}
+		if i == 0 || isCommand(a) {
 			return a, append(append([]string{}, args[:i]...), args[i+1:]...)
 		}
 	}

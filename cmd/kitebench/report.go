@@ -348,6 +348,8 @@ func (rep *Report) markdown() string {
 	b.WriteString("Measured at two sizes in this run; \"× per doubling\" is the power-law fit through the two points: " +
 		"what a figure is multiplied by when the parameter doubles (×1 constant, ×2 linear).\n\n")
 	b.WriteString(scalingMarkdown(rep.Scaling))
+	b.WriteString("\nPeers: every metric but fan-out runs between two peers; for fan-out the peers are the group's members, " +
+		"so its row above (if measured) is the figure per doubling of peers.\n")
 	b.WriteString("\n## Method\n\n" + methodText)
 	return b.String()
 }
@@ -358,7 +360,9 @@ const methodText = `- Data: ` + "`kite demo seed --seed 1`" + ` (one conversatio
 - Crypto: testing.Benchmark of Kite's wrappers (crypto/seal) beside the bare primitives (x/crypto nacl/box, crypto/ed25519), 200-byte message.
 - Network floors: two kitebench processes, go-libp2p on 127.0.0.1 (TCP, Noise, yamux): round trip of 100 bytes on an open stream, small-message and bulk throughput.
 - Network metrics: two ` + "`kite serve`" + ` processes on 127.0.0.1, made contacts by contact code; arrival is seen on the receiver's ` + "`GET /v1/events`" + ` stream or by polling its local API.
-- Memory: VmRSS of ` + "`kite serve`" + ` after 5 s idle.
+- Fan-out: sync/node peers in the harness process on 127.0.0.1 (real stores and Services), the sender a contact of every member; the time runs from SendText returning at the sender to the last member storing the message.
+- GUI: ` + "`kite`" + ` under Xvfb; a window counts as shown when ` + "`xdotool search --onlyvisible --name ^Kite`" + ` finds it.
+- Memory: VmRSS after 5 s idle, of ` + "`kite serve`" + ` and of the GUI, on the seeded data dir.
 `
 
 func writeReport(rep *Report, out string) error {
