@@ -29,6 +29,12 @@ const (
 	UpdRefused
 	// UpdNetwork: connections or nearby peers changed.
 	UpdNetwork
+	// UpdTransfer: a blob transfer moved: Hash, Done and Total bytes, Err
+	// when it failed.
+	UpdTransfer
+	// UpdEphemeral: view-once media of Event changed (arrived, opened,
+	// expired).
+	UpdEphemeral
 )
 
 // Update is one change, published after it is committed.
@@ -41,6 +47,12 @@ type Update struct {
 	Seen   EventID
 	Addrs  []string
 	Reason Refusal
+	// Transfers.
+	Hash  Hash
+	Done  int64
+	Total int64
+	Err   error
+	Event EventID
 }
 
 // Bus fans updates out to subscribers. A slow subscriber loses updates
