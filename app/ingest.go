@@ -55,9 +55,10 @@ func (s *Service) Ingest(ctx context.Context, evs []Event, path Path, via PeerKe
 	out := make([]Outcome, len(evs))
 	var batch []Incoming
 	var idx []int
+	look := &lookups{convs: map[ConvID]convLookup{}, people: map[PeerKey]personLookup{}}
 	for i, ev := range evs {
 		out[i].ID = ev.ID
-		in, err := s.incoming(ctx, ev)
+		in, err := s.incoming(ctx, ev, look)
 		if err != nil {
 			out[i].Err = err
 			continue
@@ -78,6 +79,7 @@ func (s *Service) Ingest(ctx context.Context, evs []Event, path Path, via PeerKe
 	for j, r := range res {
 		out[idx[j]].Err = r.Err
 		if r.Err == nil {
+			s.noteEphemeral(batch[j])
 			ev := batch[j].Event
 			if _, ok := byConv[ev.Conv]; !ok {
 				order = append(order, ev.Conv)
@@ -92,16 +94,25 @@ func (s *Service) Ingest(ctx context.Context, evs []Event, path Path, via PeerKe
 }
 
 // incoming decodes one event's body and checks who may send it here.
-func (s *Service) incoming(ctx context.Context, ev Event) (Incoming, error) {
+func (s *Service) incoming(ctx context.Context, ev Event, look *lookups) (Incoming, error) {
 	in := Incoming{Event: ev}
-	c, err := s.store.Conversation(ctx, ev.Conv)
-	known := err == nil
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return in, fmt.Errorf("app: read conversation: %w", err)
+	cl, err := look.conv(ctx, s.store, ev.Conv)
+	if err != nil {
+		return in, err
 	}
+	c, known := cl.c, cl.known
 	if ev.Author != s.me {
-		if err := s.admit(ctx, ev, c, known); err != nil {
+		if err := s.admit(ctx, ev, c, known, look); err != nil {
 			return in, err
+		}
+		if !known {
+			// Later events of the batch find the conversation made by
+			// this one: a new request takes one slot, not one per event.
+			made := Conversation{ID: ev.Conv, Kind: Direct, Peer: ev.Author, Folder: Requests, E2E: ev.Conv == DirectConvID(s.me, ev.Author, true)}
+			if ev.Kind == KindGroupCreate {
+				made = Conversation{ID: ev.Conv, Kind: Group, Folder: Primary}
+			}
+			look.convs[ev.Conv] = convLookup{c: made, known: true}
 		}
 	}
 	if ev.Body == nil {
@@ -130,10 +141,10 @@ func (s *Service) incoming(ctx context.Context, ev Event) (Incoming, error) {
 
 // admit applies blocks, privacy and the stranger limits to an event by
 // someone else.
-func (s *Service) admit(ctx context.Context, ev Event, c Conversation, known bool) error {
-	p, err := s.store.Person(ctx, ev.Author)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("app: read person: %w", err)
+func (s *Service) admit(ctx context.Context, ev Event, c Conversation, known bool, look *lookups) error {
+	p, err := look.person(ctx, s.store, ev.Author)
+	if err != nil {
+		return err
 	}
 	direct := ev.Conv == DirectConvID(s.me, ev.Author, false) || ev.Conv == DirectConvID(s.me, ev.Author, true)
 	if p.Blocked && direct {
@@ -281,3 +292,45 @@ func (s *Service) Refusal(conv ConvID) Refusal {
 
 // NetworkChanged tells subscribers that connections or nearby peers changed.
 func (s *Service) NetworkChanged() { s.bus.Publish(Update{Kind: UpdNetwork}) }
+
+// lookups remember, for one incoming batch, what the store said of each
+// conversation and author, so a batch of hundreds of events reads each
+// once rather than once per event.
+type lookups struct {
+	convs  map[ConvID]convLookup
+	people map[PeerKey]personLookup
+}
+
+type convLookup struct {
+	c     Conversation
+	known bool
+}
+
+type personLookup struct {
+	p Person
+}
+
+func (l *lookups) conv(ctx context.Context, st Store, id ConvID) (convLookup, error) {
+	if cl, ok := l.convs[id]; ok {
+		return cl, nil
+	}
+	c, err := st.Conversation(ctx, id)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return convLookup{}, fmt.Errorf("app: read conversation: %w", err)
+	}
+	cl := convLookup{c: c, known: err == nil}
+	l.convs[id] = cl
+	return cl, nil
+}
+
+func (l *lookups) person(ctx context.Context, st Store, k PeerKey) (Person, error) {
+	if pl, ok := l.people[k]; ok {
+		return pl.p, nil
+	}
+	p, err := st.Person(ctx, k)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Person{}, fmt.Errorf("app: read person: %w", err)
+	}
+	l.people[k] = personLookup{p: p}
+	return p, nil
+}

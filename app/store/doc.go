@@ -19,11 +19,16 @@
 // IMMEDIATE) serialises every write; reads go through a separate
 // query_only pool and see the last committed state (WAL).
 //
-// Durability: the writer runs with synchronous=FULL. Own events must be
-// durable before they are sent (a crash must never let the device reuse a
-// seq), and remote events are committed a batch per transaction, so one
-// WAL fsync per batch costs little; keeping a single setting avoids
-// switching PRAGMAs on the shared writer connection.
+// Durability: own events (Append) commit with synchronous=FULL, so they
+// are durable before they are sent and a crash never lets the device
+// reuse a seq. Everything else commits with NORMAL: in WAL mode that
+// survives a crash of Kite, and what a power loss takes (the last remote
+// batches, local state) peers resend or people redo. The fsync per commit
+// was most of the live-delivery latency.
+//
+// Search returns matches newest first by arrival (FTS rowid), which FTS5
+// walks backwards and stops at the limit; sorting by display position
+// would sort every match of a common word first.
 //
 // Display positions (lamport, author, seq) are stored as one 48-byte BLOB
 // (see posKey) so that a single memcmp-ordered column serves keyset pages

@@ -45,8 +45,16 @@ func TestMigrationsApplyAndReopen(t *testing.T) {
 	var fk, sync int
 	s.w.QueryRow(`PRAGMA foreign_keys`).Scan(&fk)
 	s.w.QueryRow(`PRAGMA synchronous`).Scan(&sync)
-	if fk != 1 || sync != 2 {
-		t.Errorf("writer pragmas: got foreign_keys=%d synchronous=%d, want 1 and 2 (FULL)", fk, sync)
+	if fk != 1 || sync != 1 {
+		t.Errorf("writer pragmas: got foreign_keys=%d synchronous=%d, want 1 and 1 (NORMAL)", fk, sync)
+	}
+	// Own events commit with FULL: the writer runs it right after Append.
+	if _, err := appendBody(t, s, me, randConv(), create("g", me, newPeer(91))); err != nil {
+		t.Fatal(err)
+	}
+	s.w.QueryRow(`PRAGMA synchronous`).Scan(&sync)
+	if sync != 2 {
+		t.Errorf("after Append: synchronous=%d, want 2 (FULL)", sync)
 	}
 	if _, err := s.r.Exec(`INSERT INTO settings (key, value) VALUES ('x', '1')`); err == nil {
 		t.Errorf("read pool accepted a write; want query_only")

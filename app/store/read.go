@@ -527,14 +527,17 @@ func (s *Store) Search(ctx context.Context, query string, conv app.ConvID, limit
 	limit = clampLimit(limit)
 	var out []app.Message
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		q := `SELECT ` + msgCols + ` FROM messages_fts f JOIN messages m ON m.rid = f.rowid
+		// Newest first by arrival (rowid): FTS5 walks its index backwards
+		// and stops at the limit, where sorting by display position would
+		// sort every match first.
+		q := `SELECT ` + msgCols + ` FROM messages_fts f CROSS JOIN messages m ON m.rid = f.rowid
 			WHERE messages_fts MATCH ?`
 		args := []any{fq}
 		if !conv.IsZero() {
 			q += ` AND m.conv = ?`
 			args = append(args, conv[:])
 		}
-		q += ` ORDER BY m.pos DESC LIMIT ?`
+		q += ` ORDER BY f.rowid DESC LIMIT ?`
 		args = append(args, limit)
 		ms, err := queryMsgs(ctx, tx, q, args...)
 		if err != nil {

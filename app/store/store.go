@@ -47,14 +47,21 @@ type Store struct {
 
 	mu   sync.Mutex // mu guards the fields below.
 	self app.PeerKey
+
+	// wmu serialises write transactions with the durability setting
+	// they need; it guards the field below.
+	wmu  sync.Mutex
+	full bool // the writer connection runs synchronous=FULL
 }
 
 var _ app.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the database at path and migrates it.
 func Open(path string) (*Store, error) {
-	const common = "_busy_timeout=5000&_foreign_keys=on&_stmt_cache_size=128&_cache_size=-16000"
-	w, err := sql.Open(driverName, path+"?"+common+"&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate")
+	// Page caches stay small: idle memory matters more on a desktop than
+	// the last few percent of read speed (the OS caches the file too).
+	const common = "_busy_timeout=5000&_foreign_keys=on&_stmt_cache_size=128"
+	w, err := sql.Open(driverName, path+"?"+common+"&_cache_size=-8000&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
@@ -66,13 +73,13 @@ func Open(path string) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	r, err := sql.Open(driverName, path+"?"+common+"&_synchronous=NORMAL&_query_only=1")
+	r, err := sql.Open(driverName, path+"?"+common+"&_cache_size=-2000&_synchronous=NORMAL&_query_only=1")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open reader: %w", err)
 	}
-	r.SetMaxOpenConns(8)
-	r.SetMaxIdleConns(8)
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(2)
 	if err := r.Ping(); err != nil {
 		w.Close()
 		r.Close()

@@ -65,8 +65,30 @@ type lastMsg struct {
 // write runs fn in one write transaction and commits it. self, when
 // known, is recorded as this device's key.
 func (s *Store) write(ctx context.Context, self app.PeerKey, fn func(w *wtx) error) error {
+	return s.writeSync(ctx, self, false, fn)
+}
+
+// writeSync is write with a choice of durability. This device's own
+// events commit with synchronous=FULL, so a crash or power loss never
+// makes it reuse a seq (DESIGN.md §3). Everything else commits with
+// NORMAL, which in WAL mode survives a crash of Kite and loses at most
+// the last commits on power loss: peers resend events that were lost,
+// and local state is cheap to redo.
+func (s *Store) writeSync(ctx context.Context, self app.PeerKey, full bool, fn func(w *wtx) error) error {
 	if self.IsZero() {
 		self = s.selfKey()
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if full != s.full {
+		mode := "NORMAL"
+		if full {
+			mode = "FULL"
+		}
+		if _, err := s.w.ExecContext(ctx, "PRAGMA synchronous = "+mode); err != nil {
+			return fmt.Errorf("store: set synchronous: %w", err)
+		}
+		s.full = full
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -197,7 +219,7 @@ func (s *Store) Append(ctx context.Context, self app.PeerKey, d app.Draft, sign 
 		return app.Event{}, fmt.Errorf("store: append: %w", app.ErrNoIdentity)
 	}
 	var out app.Event
-	err := s.write(ctx, self, func(w *wtx) error {
+	err := s.writeSync(ctx, self, true, func(w *wtx) error {
 		if _, err := w.conv(d.Conv); err != nil && !(errors.Is(err, app.ErrNotFound) && d.Kind == app.KindGroupCreate) {
 			return fmt.Errorf("store: append: %w", err)
 		}

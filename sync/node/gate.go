@@ -71,8 +71,17 @@ type limiter struct {
 	isContact func(peer.ID) bool
 }
 
+// systemLimit lets a device hold a connection to every member of a few
+// full groups (250 members each); libp2p's scaled defaults stop near 128
+// outbound connections, which cut a group's fan-out in half.
+var systemLimit = rcmgr.ResourceLimits{
+	Conns: 1024, ConnsInbound: 512, ConnsOutbound: 512,
+	Streams: 8192, StreamsInbound: 4096, StreamsOutbound: 4096,
+}
+
 func newLimiter(isContact func(peer.ID) bool) *limiter {
-	return &limiter{Limiter: rcmgr.NewFixedLimiter(rcmgr.DefaultLimits.AutoScale()), isContact: isContact}
+	limits := rcmgr.PartialLimitConfig{System: systemLimit, Transient: systemLimit}.Build(rcmgr.DefaultLimits.AutoScale())
+	return &limiter{Limiter: rcmgr.NewFixedLimiter(limits), isContact: isContact}
 }
 
 func (l *limiter) GetPeerLimits(p peer.ID) rcmgr.Limit {

@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -79,6 +80,7 @@ type session struct {
 	done   chan struct{}
 
 	data     chan *wire.Frame // pusher → writer
+	inbox    chan []app.Event // reader → ingester: verified batches, in order
 	live     chan liveEvents  // node update loop → pusher
 	kick     chan struct{}    // the pusher has requests or must resync
 	ctrlKick chan struct{}    // the writer has control frames
@@ -86,8 +88,8 @@ type session struct {
 	// shared caches SharedConversations(peer); the pusher owns it.
 	shared   map[app.ConvID]bool
 	sharedAt time.Time
-	// wants is when a Want was last sent per conversation; the reader
-	// owns it.
+	// wants is when a Want was last sent per conversation; the
+	// ingester owns it.
 	wants map[app.ConvID]time.Time
 
 	mu     sync.Mutex // mu guards the fields below.
@@ -109,6 +111,7 @@ func (n *Node) newSession(rw deadliner, p peer.ID, key app.PeerKey, path app.Pat
 		idle: 3*n.resync + 10*time.Second,
 		ctx:  ctx, cancel: cancel, done: make(chan struct{}),
 		data:     make(chan *wire.Frame, 4),
+		inbox:    make(chan []app.Event, 2),
 		live:     make(chan liveEvents, 256),
 		kick:     make(chan struct{}, 1),
 		ctrlKick: make(chan struct{}, 1),
@@ -123,10 +126,18 @@ func (s *session) stop() { s.cancel() }
 func (s *session) run() error {
 	defer close(s.done)
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
-	wg.Add(3)
+	errc := make(chan error, 3)
+	wg.Add(4)
 	go func() { defer wg.Done(); errc <- s.writeLoop() }()
 	go func() { defer wg.Done(); errc <- s.pushLoop() }()
+	go func() {
+		defer wg.Done()
+		err := s.ingestLoop()
+		if err != nil {
+			s.cancel() // the reader stops too
+		}
+		errc <- err
+	}()
 	go func() {
 		// Unblock reads and writes when the session ends.
 		defer wg.Done()
@@ -248,8 +259,16 @@ func (s *session) readLoop() error {
 			}
 			s.kickPusher()
 		case *wire.Frame_Events:
-			if err := s.receive(m.Events.GetEvents()); err != nil {
+			// Verify here, store on the ingester: the next batch's
+			// signatures are checked while this one is committed.
+			evs, err := decodeBatch(m.Events.GetEvents())
+			if err != nil {
 				return s.fail(err)
+			}
+			select {
+			case s.inbox <- evs:
+			case <-s.ctx.Done():
+				return nil
 			}
 		case *wire.Frame_Ack:
 			s.acked(m.Ack.GetIds())
@@ -261,24 +280,57 @@ func (s *session) readLoop() error {
 	}
 }
 
-// receive verifies, ingests and answers one batch.
-func (s *session) receive(raw [][]byte) error {
+// decodeBatch verifies one received batch, its signatures checked on
+// every core (the one per-event CPU cost worth having, DESIGN.md §10). A
+// replay inside the batch is kept once.
+func decodeBatch(raw [][]byte) ([]app.Event, error) {
 	if len(raw) > maxFrameEvents {
-		return fmt.Errorf("node: sync: %d events in one frame", len(raw))
+		return nil, fmt.Errorf("node: sync: %d events in one frame", len(raw))
 	}
+	decoded := make([]app.Event, len(raw))
+	errs := make([]error, len(raw))
+	workers := min(runtime.GOMAXPROCS(0), (len(raw)+31)/32)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(raw); i += workers {
+				decoded[i], errs[i] = app.DecodeEvent(raw[i])
+			}
+		}()
+	}
+	wg.Wait()
 	evs := make([]app.Event, 0, len(raw))
 	seen := make(map[app.EventID]bool, len(raw))
-	for i, b := range raw {
-		ev, err := app.DecodeEvent(b)
-		if err != nil {
-			return fmt.Errorf("node: sync: event %d of %d: %w", i, len(raw), err)
+	for i, ev := range decoded {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("node: sync: event %d of %d: %w", i, len(raw), errs[i])
 		}
-		if seen[ev.ID] {
-			continue // a replay inside one batch is stored (and acked) once
+		if !seen[ev.ID] {
+			seen[ev.ID] = true
+			evs = append(evs, ev)
 		}
-		seen[ev.ID] = true
-		evs = append(evs, ev)
 	}
+	return evs, nil
+}
+
+// ingestLoop stores verified batches in the order they arrived.
+func (s *session) ingestLoop() error {
+	for {
+		select {
+		case <-s.ctx.Done():
+			return nil
+		case evs := <-s.inbox:
+			if err := s.receive(evs); err != nil {
+				return s.fail(err)
+			}
+		}
+	}
+}
+
+// receive ingests and answers one verified batch.
+func (s *session) receive(evs []app.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
