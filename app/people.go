@@ -341,3 +341,32 @@ func (s *Service) ApplyProfile(ctx context.Context, from PeerKey, data, sig []by
 	s.bus.Publish(Update{Kind: UpdPeople, Peer: from})
 	return p, nil
 }
+
+// Safety is the safety number of this device and a peer: the same on
+// both sides, for two people to compare in person or by QR code.
+type Safety struct {
+	Peer       PeerKey `json:"peer"`
+	Number     string  `json:"safety_number"`
+	KeyChanged bool    `json:"key_changed"`
+}
+
+// SafetyNumber is the fingerprint of this device's and peer's identities.
+func (s *Service) SafetyNumber(ctx context.Context, peer PeerKey) (Safety, error) {
+	p, err := s.Person(ctx, peer)
+	if err != nil {
+		return Safety{}, err
+	}
+	return Safety{Peer: peer, Number: seal.SafetyNumber(s.me.Public(), peer.Public()), KeyChanged: p.KeyChanged}, nil
+}
+
+// AcknowledgeKey clears the warning that a contact's encryption key
+// changed, once the person has compared safety numbers.
+func (s *Service) AcknowledgeKey(ctx context.Context, peer PeerKey) error {
+	if _, err := s.Person(ctx, peer); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	delete(s.shared, peer) // recompute with the new key
+	s.mu.Unlock()
+	return s.putPerson(ctx, peer, func(p *Person) { p.KeyChanged = false })
+}

@@ -582,6 +582,11 @@ func (v *convView) refreshNotice() {
 		v.notice.Show()
 		return
 	}
+	if v.c.Kind == app.Direct && v.u.people[v.c.Peer].KeyChanged {
+		v.notice.SetText(v.c.Title + "'s encryption key changed. Compare safety numbers in Details.")
+		v.notice.Show()
+		return
+	}
 	v.notice.Hide()
 }
 

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	qrcode "github.com/skip2/go-qrcode"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -95,7 +96,22 @@ func (p *infoPanel) build(members []app.Member, person app.Person) {
 			l := widget.NewLabel("Safety number: " + sn)
 			l.Wrapping = fyne.TextWrapWord
 			l.TextStyle = fyne.TextStyle{Monospace: true}
-			add(l, caption("Compare this number with "+c.Title+" in person to make sure no one is in the middle."))
+			add(l, caption("Compare this number with "+c.Title+" in person, or scan each other's code, to make sure no one is in the middle."))
+			if png, err := qrcode.Encode(sn, qrcode.Medium, 256); err == nil {
+				img := canvas.NewImageFromResource(fyne.NewStaticResource("safety-qr.png", png))
+				img.FillMode = canvas.ImageFillContain
+				img.SetMinSize(fyne.NewSize(160, 160))
+				add(container.NewCenter(img))
+			}
+			if u.people[c.Peer].KeyChanged {
+				peer := c.Peer
+				add(caption(c.Title+"'s encryption key changed. Compare the numbers again."),
+					widget.NewButton("Numbers match: mark as verified", func() {
+						u.act("mark the key as verified", func(ctx context.Context) error {
+							return u.svc.AcknowledgeKey(ctx, peer)
+						}, nil)
+					}))
+			}
 		}
 	}
 

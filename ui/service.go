@@ -71,6 +71,7 @@ type People interface {
 	AcceptRequest(ctx context.Context, conv app.ConvID) error
 	DeleteRequest(ctx context.Context, conv app.ConvID) error
 	BlockRequest(ctx context.Context, conv app.ConvID) error
+	AcknowledgeKey(ctx context.Context, peer app.PeerKey) error
 }
 
 // Account is this device's profile and settings.

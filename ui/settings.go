@@ -161,7 +161,63 @@ func (s *settingsPage) privacyTab() fyne.CanvasObject {
 		caption("People who can't message you are told so plainly; requests from others wait in Requests."),
 		section("Activity"), activity,
 		caption("When off, you won't see others' activity status either."),
-		receipts, caption("When off, people won't see when you've seen their messages, and you won't see theirs."))
+		receipts, caption("When off, people won't see when you've seen their messages, and you won't see theirs."),
+		s.passphraseSection())
+}
+
+// passphraseSection sets, changes or removes the passphrase that seals
+// this device's keys at rest.
+func (s *settingsPage) passphraseSection() fyne.CanvasObject {
+	u := s.u
+	if u.passphrase == nil || u.sealed == nil {
+		return widget.NewLabel("")
+	}
+	old, next, again := widget.NewPasswordEntry(), widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	old.SetPlaceHolder("Current passphrase")
+	next.SetPlaceHolder("New passphrase (at least 8 characters)")
+	again.SetPlaceHolder("New passphrase again")
+	status := caption("")
+	box := container.NewVBox()
+	var build func()
+	change := func(newPass string) {
+		if newPass != "" && len(newPass) < 8 {
+			u.showError("change the passphrase", app.Userf(app.ErrInvalid, "a passphrase needs at least 8 characters"))
+			return
+		}
+		if newPass != again.Text && newPass != "" {
+			u.showError("change the passphrase", app.Userf(app.ErrInvalid, "the two new passphrases differ"))
+			return
+		}
+		oldPass := old.Text
+		u.act("change the passphrase", func(context.Context) error {
+			return u.passphrase(oldPass, newPass)
+		}, func() {
+			old.SetText("")
+			next.SetText("")
+			again.SetText("")
+			build()
+		})
+	}
+	build = func() {
+		box.Objects = nil
+		if u.sealed() {
+			status.SetText("Your keys are sealed with a passphrase (argon2id). Kite asks for it at start.")
+			box.Add(old)
+			box.Add(next)
+			box.Add(again)
+			box.Add(container.NewHBox(
+				widget.NewButton("Change passphrase", func() { change(next.Text) }),
+				widget.NewButton("Remove passphrase", func() { change("") })))
+		} else {
+			status.SetText("Your keys are stored unsealed in the data folder. A passphrase protects them if someone copies the folder.")
+			box.Add(next)
+			box.Add(again)
+			box.Add(widget.NewButton("Set passphrase", func() { change(next.Text) }))
+		}
+		box.Refresh()
+	}
+	build()
+	return container.NewVBox(section("Passphrase"), status, box)
 }
 
 func (s *settingsPage) notificationsTab() fyne.CanvasObject {

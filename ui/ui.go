@@ -31,6 +31,11 @@ type Params struct {
 	SafetyNumber func(a, b ed25519.PublicKey) string
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Passphrase changes the passphrase sealing the identity's keys:
+	// old is empty when none is set, new empty removes it. Sealed
+	// reports whether one is set. Both nil hide the section.
+	Passphrase func(old, new string) error
+	Sealed     func() bool
 }
 
 // UI is the main window and everything in it. Fields after mu-less UI
@@ -42,8 +47,11 @@ type UI struct {
 	data   string
 	log    *slog.Logger
 	safety func(a, b ed25519.PublicKey) string
-	now    func() time.Time
-	me     app.PeerKey
+	// passphrase and sealed manage the key file's passphrase.
+	passphrase func(old, new string) error
+	sealed     func() bool
+	now        func() time.Time
+	me         app.PeerKey
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -73,7 +81,7 @@ type UI struct {
 func New(p Params) *UI {
 	u := &UI{
 		app: p.App, svc: p.Service, net: p.Network, data: p.DataDir, log: p.Log,
-		safety: p.SafetyNumber, now: p.Now,
+		safety: p.SafetyNumber, now: p.Now, passphrase: p.Passphrase, sealed: p.Sealed,
 		people:   make(map[app.PeerKey]app.Person),
 		typing:   make(map[app.ConvID]map[app.PeerKey]time.Time),
 		settings: app.DefaultSettings,

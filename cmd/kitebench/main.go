@@ -90,7 +90,9 @@ func main() {
 			groups[g] = true
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A closed stdout (kitebench | head) must not kill us before cleanup.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	b, err := newBench(*kite, sz, groups)
 	if err != nil {
 		stop()
