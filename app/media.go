@@ -22,7 +22,7 @@ type MediaOptions struct {
 
 // Progress publishes how far a blob transfer got; the network calls it.
 func (s *Service) Progress(h Hash, done, total int64, err error) {
-	s.bus.Publish(Update{Kind: UpdTransfer, Hash: h, Done: done, Total: total, Err: err})
+	s.ProgressFrom(h, PeerKey{}, done, total, err)
 }
 
 // sendEphemeral sends view-once media: the bytes stay in this device's

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"kite/app/media"
 	"kite/app/pb"
 	"kite/crypto/keys"
 )
@@ -29,7 +30,43 @@ func (s *Service) SendText(ctx context.Context, conv ConvID, text string, replyT
 		}
 		t.ReplyTo = replyTo[:]
 	}
+	t.Preview = s.linkPreview(ctx, text)
 	return s.append(ctx, c, KindText, &pb.Body{Content: &pb.Body_Text{Text: t}})
+}
+
+// PreviewFunc fetches the preview of a link (kite/app/media.FetchPreview).
+type PreviewFunc func(ctx context.Context, url string) (media.Preview, error)
+
+// SetLinkPreviews lets the Service fetch link previews when sending: the
+// sender fetches, receivers never do. nil turns them off.
+func (s *Service) SetLinkPreviews(f PreviewFunc) {
+	s.mu.Lock()
+	s.previews = f
+	s.mu.Unlock()
+}
+
+// linkPreview fetches the preview of text's first http(s) link, within
+// media.PreviewTimeout; nil when there is none, previews are off or the
+// fetch fails (the message goes without one).
+func (s *Service) linkPreview(ctx context.Context, text string) *pb.LinkPreview {
+	s.mu.Lock()
+	fetch := s.previews
+	s.mu.Unlock()
+	u := media.FirstURL(text)
+	if fetch == nil || u == "" {
+		return nil
+	}
+	if st, err := s.store.Settings(ctx); err != nil || !st.LinkPreviews {
+		return nil
+	}
+	pctx, cancel := context.WithTimeout(ctx, media.PreviewTimeout)
+	defer cancel()
+	p, err := fetch(pctx, u)
+	if err != nil {
+		s.log.Debug("link preview", "url", u, "err", err)
+		return nil
+	}
+	return &pb.LinkPreview{Url: u, Title: p.Title, Description: p.Description, Image: p.Image}
 }
 
 // SendToMany sends one text to up to MaxRecipients people or

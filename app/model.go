@@ -104,6 +104,11 @@ type Share struct {
 	Hashtag   string  `json:"hashtag,omitempty"`
 	Link      string  `json:"link,omitempty"`
 	Caption   string  `json:"caption,omitempty"`
+	// A link's preview, fetched by the sender (title, description and a
+	// small JPEG); a text message with a link carries one too.
+	Title       string `json:"title,omitempty"`
+	Description string `json:"description,omitempty"`
+	Image       []byte `json:"image,omitempty"`
 }
 
 // PollOption is one answer of a poll with its current count.
@@ -238,12 +243,13 @@ type Settings struct {
 	Sound          bool          `json:"sound"`
 	PauseAll       bool          `json:"pause_all"`
 	Appearance     string        `json:"appearance"` // light, dark, system
+	LinkPreviews   bool          `json:"link_previews"`
 }
 
 // DefaultSettings are what a new device starts with.
 var DefaultSettings = Settings{
 	WhoCanMessage: Everyone, ActivityStatus: true, ReadReceipts: true,
-	Notifications: true, Sound: true, Appearance: "system",
+	Notifications: true, Sound: true, Appearance: "system", LinkPreviews: true,
 }
 
 // Profile is this device's public face.

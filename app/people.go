@@ -291,6 +291,9 @@ type profileWire struct {
 	Bio     string  `json:"bio"`
 	Avatar  Hash    `json:"avatar"`
 	Version uint64  `json:"version"`
+	// AvatarJPEG is the avatar itself (at most MaxAvatarBytes), so a
+	// peer has it with the profile.
+	AvatarJPEG []byte `json:"avatar_jpeg,omitempty"`
 }
 
 // SignedProfile is this device's profile as sent to peers: JSON bytes and
@@ -300,7 +303,11 @@ func (s *Service) SignedProfile(ctx context.Context) (data, sig []byte, err erro
 	if err != nil {
 		return nil, nil, err
 	}
-	data, err = json.Marshal(profileWire{Key: s.me, BoxKey: Hash(*s.id.BoxPub), Handle: p.Handle, Name: p.Name, Bio: p.Bio, Avatar: p.Avatar, Version: p.Version})
+	w := profileWire{Key: s.me, BoxKey: Hash(*s.id.BoxPub), Handle: p.Handle, Name: p.Name, Bio: p.Bio, Avatar: p.Avatar, Version: p.Version}
+	if b, err := s.avatarBytes(p.Avatar); err == nil {
+		w.AvatarJPEG = b
+	}
+	data, err = json.Marshal(w)
 	if err != nil {
 		return nil, nil, fmt.Errorf("app: encode profile: %w", err)
 	}
@@ -310,7 +317,7 @@ func (s *Service) SignedProfile(ctx context.Context) (data, sig []byte, err erro
 // ApplyProfile verifies a peer's signed profile and keeps it when it is
 // newer than what is known. from is the peer that sent it.
 func (s *Service) ApplyProfile(ctx context.Context, from PeerKey, data, sig []byte) (Person, error) {
-	if len(data) > 4096 {
+	if len(data) > MaxAvatarBytes*2+4096 { // base64 avatar and the rest
 		return Person{}, fmt.Errorf("%w: profile of %d bytes", ErrTooLarge, len(data))
 	}
 	var w profileWire
@@ -325,6 +332,9 @@ func (s *Service) ApplyProfile(ctx context.Context, from PeerKey, data, sig []by
 	}
 	if w.Handle != "" && CheckHandle(w.Handle) != nil || utf8.RuneCountInString(w.Name) > 64 || utf8.RuneCountInString(w.Bio) > 150 {
 		return Person{}, fmt.Errorf("%w: profile fields", ErrBadEvent)
+	}
+	if err := s.keepAvatar(w.Avatar, w.AvatarJPEG); err != nil {
+		return Person{}, err
 	}
 	p, err := s.store.PutPerson(ctx, from, func(p *Person) {
 		if w.Version < p.Version {

@@ -43,6 +43,7 @@ type Service struct {
 	now   func() time.Time
 	log   *slog.Logger
 	bus   Bus
+	files files // blob store and transfers (files.go)
 
 	mu       sync.Mutex // mu guards the fields below.
 	presence map[PeerKey]Presence
@@ -50,6 +51,9 @@ type Service struct {
 	requests []time.Time           // when recent requests were accepted, for the hourly cap
 	refused  int                   // requests refused by the caps
 	refusals map[ConvID]Refusal    // the last refusal per conversation
+	previews PreviewFunc           // link previews when sending; nil is off
+
+	eph ephemeralMemory // view-once media, in memory only (ephemeral.go)
 }
 
 // Presence is what a peer last said of itself.
@@ -98,8 +102,10 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
+			s.dropEphemeral()
 			return nil
 		case <-t.C:
+			s.expireEphemeral()
 		}
 	}
 }
@@ -153,6 +159,12 @@ func (s *Service) writable(ctx context.Context, conv ConvID) (Conversation, erro
 
 // append writes one of this device's own events and announces it.
 func (s *Service) append(ctx context.Context, c Conversation, kind Kind, body *pb.Body) (Event, error) {
+	return s.appendThen(ctx, c, kind, body, nil)
+}
+
+// appendThen is append with signed, when not nil, called with the signed
+// event inside the write, before the event is committed and announced.
+func (s *Service) appendThen(ctx context.Context, c Conversation, kind Kind, body *pb.Body, signed func(Event)) (Event, error) {
 	plain, err := EncodeBody(body)
 	if err != nil {
 		return Event{}, fmt.Errorf("app: encode body: %w", err)
@@ -171,7 +183,11 @@ func (s *Service) append(ctx context.Context, c Conversation, kind Kind, body *p
 					return Event{}, err
 				}
 			}
-			return SignEvent(s.id.SignPriv, c.ID, kind, raw, pos, s.now())
+			ev, err := SignEvent(s.id.SignPriv, c.ID, kind, raw, pos, s.now())
+			if err == nil && signed != nil {
+				signed(ev)
+			}
+			return ev, err
 		})
 	if err != nil {
 		return Event{}, fmt.Errorf("app: append %v: %w", kind, err)

@@ -3,11 +3,14 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"kite/app"
+	"kite/app/media"
 	"kite/crypto/keys"
 )
 
@@ -719,3 +722,34 @@ func TestCorruptKeyAndPassphrase(t *testing.T) {
 }
 
 func isInvalid(err error) bool { return err != nil && app.Plain(err) != "" && asInvalid(err) }
+
+func TestLinkPreviewFetchedBySender(t *testing.T) {
+	ctx := context.Background()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<html><head><title>Kite festival</title><meta name="description" content="Kites over the bay"></head></html>`)
+	}))
+	defer srv.Close()
+	a, b := newDevice(t, "ada"), newDevice(t, "bob")
+	befriend(t, a, b)
+	fetched := 0
+	a.svc.SetLinkPreviews(func(ctx context.Context, u string) (media.Preview, error) {
+		fetched++
+		return media.FetchPreview(ctx, srv.Client(), u)
+	})
+	conv, _ := a.svc.Resolve(ctx, "bob", false)
+	m, err := a.svc.SendText(ctx, conv, "look: "+srv.URL+"/fest", app.EventID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliver(t, a, b, conv)
+	got, _ := b.svc.Message(ctx, m.ID)
+	if fetched != 1 || got.Share == nil || got.Share.Title != "Kite festival" || got.Share.Description != "Kites over the bay" {
+		t.Fatalf("preview at the receiver: got %+v after %d fetches, want the sender's", got.Share, fetched)
+	}
+	// Off in settings: no fetch.
+	a.svc.UpdateSettings(ctx, func(s *app.Settings) { s.LinkPreviews = false })
+	if _, err := a.svc.SendText(ctx, conv, srv.URL, app.EventID{}); err != nil || fetched != 1 {
+		t.Fatalf("with previews off: fetched %d times (%v), want 1", fetched, err)
+	}
+}

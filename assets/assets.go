@@ -22,6 +22,8 @@ var (
 	emojiSVG []byte
 	//go:embed photo.svg
 	photoSVG []byte
+	//go:embed mic.svg
+	micSVG []byte
 )
 
 // Icons. All but Icon are single-colour SVGs meant to be themed
@@ -33,4 +35,5 @@ var (
 	Heart = fyne.NewStaticResource("heart.svg", heartSVG)
 	Emoji = fyne.NewStaticResource("emoji.svg", emojiSVG)
 	Photo = fyne.NewStaticResource("photo.svg", photoSVG)
+	Mic   = fyne.NewStaticResource("mic.svg", micSVG)
 )

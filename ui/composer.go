@@ -61,6 +61,9 @@ type composer struct {
 	entry   *chatEntry
 	send    *widget.Button
 	heartBt *widget.Button
+	attach  *widget.Button
+	mic     *widget.Button
+	box     *fyne.Container // the entry and its buttons
 	count   *widget.Label
 	banner  *fyne.Container
 	bannerT *widget.Label
@@ -71,6 +74,8 @@ type composer struct {
 	typing  bool
 	idle    *time.Timer
 	idleGen int
+
+	voice // recording a voice message
 }
 
 func newComposer(v *convView) *composer {
@@ -84,8 +89,8 @@ func newComposer(v *convView) *composer {
 	c.send.Hide()
 	c.heartBt = iconButton(theme.NewThemedResource(heartIcon), func() { c.sendText("❤️") })
 	emoji := iconButton(theme.NewThemedResource(emojiIcon), c.showEmoji)
-	attach := iconButton(theme.NewThemedResource(photoIcon), nil)
-	attach.Disable() // media arrives with the media issue
+	c.attach = iconButton(theme.NewThemedResource(photoIcon), c.showAttach)
+	c.mic = iconButton(theme.NewThemedResource(micIcon), c.startVoice)
 	c.count = caption("")
 	c.count.Hide()
 	c.bannerT = widget.NewLabel("")
@@ -97,13 +102,16 @@ func newComposer(v *convView) *composer {
 	cancel := iconButton(theme.CancelIcon(), c.cancelBanner)
 	c.banner = container.NewBorder(nil, nil, nil, container.NewCenter(cancel), compactVBox(c.bannerT, c.bannerQ))
 	c.banner.Hide()
-	right := container.NewHBox(c.count, attach, c.heartBt, c.send)
-	box := container.NewBorder(nil, nil, container.NewCenter(emoji), container.NewCenter(right), c.entry)
-	c.root = container.NewVBox(container.NewPadded(c.banner), container.NewPadded(box))
+	right := container.NewHBox(c.count, c.attach, c.mic, c.heartBt, c.send)
+	c.box = container.NewBorder(nil, nil, container.NewCenter(emoji), container.NewCenter(right), c.entry)
+	c.recBar = c.newRecordBar()
+	c.recBar.Hide()
+	c.root = container.NewVBox(container.NewPadded(c.banner), container.NewPadded(container.NewStack(c.box, c.recBar)))
 	return c
 }
 
 func (c *composer) reset() {
+	c.cancelVoice()
 	c.reply, c.editing = app.EventID{}, app.EventID{}
 	c.entry.SetText("")
 	c.banner.Hide()
@@ -114,9 +122,11 @@ func (c *composer) changed(s string) {
 	if has {
 		c.send.Show()
 		c.heartBt.Hide()
+		c.mic.Hide()
 	} else {
 		c.send.Hide()
 		c.heartBt.Show()
+		c.mic.Show()
 	}
 	if r := remaining(s); r != "" {
 		c.count.SetText(r)

@@ -41,6 +41,7 @@ type convView struct {
 	members     []app.Member
 	msgs        []app.Message
 	quotes      map[app.EventID]app.Message
+	media       map[app.EventID]*mediaView // blocks of media and share messages
 	rows        []chatRow
 	width       float32
 	hasOlder    bool
@@ -53,8 +54,8 @@ type convView struct {
 }
 
 func newConvView(u *UI) *convView {
-	v := &convView{u: u, quotes: make(map[app.EventID]app.Message)}
-	v.av = newAvatar(40)
+	v := &convView{u: u, quotes: make(map[app.EventID]app.Message), media: make(map[app.EventID]*mediaView)}
+	v.av = u.newAvatar(40)
 	v.title = heading("", 15)
 	v.title.Truncation = fyne.TextTruncateEllipsis
 	v.sub = caption("")
@@ -161,6 +162,7 @@ func (v *convView) close() {
 	}
 	v.id = app.ConvID{}
 	v.gen++
+	v.stopMedia()
 }
 
 // open loads the newest page of a conversation.
@@ -479,12 +481,22 @@ func (v *convView) messageActions(m app.Message) []*fyne.MenuItem {
 		}
 		react.ChildMenu = fyne.NewMenu("", sub...)
 		items = append(items, react,
-			fyne.NewMenuItem("Reply", func() { v.compose.replyTo(m) }),
-			fyne.NewMenuItem("Copy", func() {
-				text, _ := messageText(m, mine, u.name(m.Author))
-				u.app.Clipboard().SetContent(text)
-			}),
-			fyne.NewMenuItem("Forward", func() { u.showForward(m) }))
+			fyne.NewMenuItem("Reply", func() { v.compose.replyTo(m) }))
+		// View-once media is never copied, forwarded or saved.
+		once := m.Media != nil && m.Media.Mode != app.ModeKeep
+		if !once {
+			items = append(items,
+				fyne.NewMenuItem("Copy", func() {
+					text, _ := messageText(m, mine, u.name(m.Author))
+					u.app.Clipboard().SetContent(text)
+				}),
+				fyne.NewMenuItem("Forward", func() { u.showForward(m) }))
+		}
+		if m.Media != nil && !once {
+			items = append(items,
+				fyne.NewMenuItem("Open", func() { v.mediaViewOf(m).openFile() }),
+				fyne.NewMenuItem("Save…", func() { u.saveMedia(m) }))
+		}
 		if mine && m.Kind == app.KindText && u.now().Sub(m.Time) < app.EditWindow {
 			items = append(items, fyne.NewMenuItem("Edit", func() { v.compose.edit(m) }))
 		}

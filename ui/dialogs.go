@@ -38,6 +38,7 @@ type picker struct {
 	chosen   []app.PeerKey
 	max      int
 	onChange func()
+	avatars  *avatarCache // profile pictures, if set
 }
 
 func newPicker(max int) *picker {
@@ -50,6 +51,7 @@ func newPicker(max int) *picker {
 	p.list = widget.NewList(func() int { return len(p.shown) },
 		func() fyne.CanvasObject {
 			av := newAvatar(36)
+			av.cache = p.avatars
 			name := widget.NewLabel("")
 			name.TextStyle = fyne.TextStyle{Bold: true}
 			sub := caption("")
@@ -217,6 +219,7 @@ func (u *UI) showNewMessage() {
 		return
 	}
 	nm := &newMessage{pick: newPicker(app.MaxRecipients)}
+	nm.pick.avatars = u.avatars
 	nm.group = widget.NewEntry()
 	nm.group.SetPlaceHolder("Group name")
 	nm.group.Hide()
@@ -273,6 +276,7 @@ func (u *UI) showNewMessage() {
 // showForward sends a copy of m to chosen conversations.
 func (u *UI) showForward(m app.Message) {
 	pick := newPicker(app.MaxRecipients)
+	pick.avatars = u.avatars
 	d := dialog.NewCustomConfirm("Forward", "Send", "Cancel", pick.root, func(ok bool) {
 		if !ok || len(pick.chosen) == 0 {
 			return

@@ -8,4 +8,5 @@ var (
 	heartIcon = assets.Heart
 	emojiIcon = assets.Emoji
 	photoIcon = assets.Photo
+	micIcon   = assets.Mic
 )

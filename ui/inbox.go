@@ -298,7 +298,7 @@ type convRowView struct {
 }
 
 func (v *inboxView) createRow() fyne.CanvasObject {
-	r := &convRowView{av: newAvatar(52)}
+	r := &convRowView{av: v.u.newAvatar(52)}
 	p := paletteFor(v.u.app)
 	r.name = newText("", p.fg, 14, false)
 	r.preview = newText("", p.muted, 13, false)

@@ -68,7 +68,7 @@ func (p *infoPanel) build(members []app.Member, person app.Person) {
 	if c.Kind == app.Group {
 		key = c.ID[:]
 	}
-	av := newAvatar(72)
+	av := u.newAvatar(72)
 	av.set(key, c.Title, false)
 	name := heading(c.Title, 18)
 	name.Alignment = fyne.TextAlignCenter
@@ -265,7 +265,7 @@ func (p *infoPanel) groupSection(members []app.Member) {
 	add(widget.NewLabel(plural(len(members), "member", "members")))
 	for _, m := range members {
 		m := m
-		av := newAvatar(36)
+		av := u.newAvatar(36)
 		nm := m.Name
 		if nm == "" {
 			nm = u.name(m.Key)
@@ -324,6 +324,7 @@ func (p *infoPanel) addPeople(members []app.Member) {
 		in[m.Key] = true
 	}
 	pick := newPicker(app.MaxRecipients)
+	pick.avatars = u.avatars
 	d := dialog.NewCustomConfirm("Add people", "Add", "Cancel", pick.root, func(ok bool) {
 		if !ok || len(pick.chosen) == 0 {
 			return

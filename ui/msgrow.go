@@ -45,7 +45,7 @@ func newMsgRow(v *convView) *msgRow {
 	r.reactBg = canvas.NewRectangle(color.Transparent)
 	r.reactBg.CornerRadius = 11
 	r.highlight = canvas.NewRectangle(color.Transparent)
-	r.av = newAvatar(chatAvatar)
+	r.av = v.u.newAvatar(chatAvatar)
 	r.ExtendBaseWidget(r)
 	return r
 }
@@ -218,9 +218,13 @@ func (rr *msgRowRenderer) Layout(s fyne.Size) {
 		r.objs = append(r.objs, r.mark)
 		y += smallLineH
 	}
-	bh := float32(len(row.lines))*lineH + 2*bubblePadY
+	bh := bubbleHeight(row, lineH)
 	fg := p.fg
 	switch {
+	case row.block != nil:
+		// Pictures and cards sit on a neutral bubble on both sides.
+		r.bubbleBg.FillColor = p.other
+		r.bubbleBg.StrokeWidth = 0
 	case row.italic:
 		r.bubbleBg.FillColor = color.Transparent
 		r.bubbleBg.StrokeColor = p.sep
@@ -237,11 +241,21 @@ func (rr *msgRowRenderer) Layout(s fyne.Size) {
 	place(r.bubbleBg, bx, y, row.bubbleW, bh)
 	r.bubbleRect = newRect(fyne.NewPos(bx, y), fyne.NewSize(row.bubbleW, bh))
 	r.objs = append(r.objs, r.bubbleBg)
+	textY := y + bubblePadY
+	if b := row.block; b != nil {
+		in := b.inset()
+		place(b.root, bx+in, y+in, b.size.Width, b.size.Height)
+		if b.kind == blockPhoto && row.mine {
+			place(b.root, bx+row.bubbleW-b.size.Width, y, b.size.Width, b.size.Height)
+		}
+		r.objs = append(r.objs, b.root)
+		textY = y + in + b.size.Height + bubblePadY/2
+	}
 	for i, l := range row.lines {
 		t := r.line(i)
 		setText(t, l, fg)
 		t.TextStyle = fyne.TextStyle{Italic: row.italic}
-		place(t, bx+bubblePadX, y+bubblePadY+float32(i)*lineH, row.bubbleW, lineH)
+		place(t, bx+bubblePadX, textY+float32(i)*lineH, row.bubbleW, lineH)
 		r.objs = append(r.objs, t)
 	}
 	if !row.mine && row.last {

@@ -39,6 +39,7 @@ type chatRow struct {
 	edited   bool
 	fwd      bool
 	react    string
+	block    *mediaView // a picture or card above the text, or nil
 	bubbleW  float32
 	h        float32
 }
@@ -226,15 +227,28 @@ func (v *convView) buildRows(width float32) []chatRow {
 		r.last = true
 		r.showName = group && !mine && r.first
 		text, placeholder := messageText(*m, mine, name)
+		if blockOf(*m) != blockNone {
+			r.block = v.mediaViewOf(*m)
+			text = blockCaption(*m)
+		}
 		r.italic = placeholder
 		style := fyne.TextStyle{Italic: placeholder}
-		r.lines = wrapLines(text, chatText, maxW-2*bubblePadX, style)
+		wrapW := maxW
+		if r.block != nil {
+			wrapW = fyne.Max(r.block.outerW(), 160)
+		}
+		if text != "" || r.block == nil {
+			r.lines = wrapLines(text, chatText, wrapW-2*bubblePadX, style)
+		}
 		var wmax float32
 		for _, l := range r.lines {
 			wmax = fyne.Max(wmax, fyne.MeasureText(l, chatText, style).Width)
 		}
 		r.bubbleW = wmax + 2*bubblePadX + 1
-		h := float32(len(r.lines))*lineH + 2*bubblePadY
+		if r.block != nil {
+			r.bubbleW = fyne.Max(r.bubbleW, r.block.outerW())
+		}
+		h := bubbleHeight(r, lineH)
 		if r.first {
 			h += runGap
 		}

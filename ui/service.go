@@ -83,6 +83,25 @@ type Account interface {
 	UpdateSettings(ctx context.Context, update func(*app.Settings)) (app.Settings, error)
 }
 
+// Media sends, opens and saves photos, videos, voice messages and files,
+// and shows view-once media.
+type Media interface {
+	SendFile(ctx context.Context, conv app.ConvID, path string, opts app.MediaOptions) (app.Event, error)
+	SaveMedia(ctx context.Context, msg app.EventID, dst string) error
+	MediaFile(ctx context.Context, msg app.EventID) (string, error)
+	Transfers() []app.Transfer
+	ViewEphemeral(ctx context.Context, msg app.EventID) (data []byte, release func(), err error)
+	EphemeralState(msg app.EventID) string
+	FetchEphemeral(ctx context.Context, msg app.EventID) error
+}
+
+// Avatars reads and sets profile pictures. Avatar fails (app.ErrNotFound)
+// for someone without one: the window shows initials then.
+type Avatars interface {
+	SetAvatar(ctx context.Context, picture []byte) (app.Profile, error)
+	Avatar(ctx context.Context, key app.PeerKey) ([]byte, error)
+}
+
 // Service is everything the window asks of the domain; *app.Service
 // satisfies it.
 type Service interface {
@@ -92,6 +111,8 @@ type Service interface {
 	Groups
 	People
 	Account
+	Media
+	Avatars
 }
 
 var _ Service = (*app.Service)(nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -16,6 +17,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"kite/app"
+	"kite/app/media"
 )
 
 // settingsPage is the right pane's settings.
@@ -23,6 +25,9 @@ type settingsPage struct {
 	u    *UI
 	root fyne.CanvasObject
 	tabs *container.AppTabs
+	// The profile picture and its button, for tests.
+	avatar *avatar
+	choose *widget.Button
 }
 
 func newSettingsPage(u *UI) *settingsPage {
@@ -118,7 +123,7 @@ func (s *settingsPage) profileTab() fyne.CanvasObject {
 			}, nil
 		})
 	})
-	return page(form, container.NewHBox(save),
+	return page(s.pictureRow(), form, container.NewHBox(save),
 		section("Your contact code"),
 		caption("Share it, or let a friend scan the QR code, so they can add you."),
 		container.NewCenter(qr), code, container.NewHBox(copyBt),
@@ -285,7 +290,7 @@ func (s *settingsPage) networkTab() fyne.CanvasObject {
 			if name == "" {
 				name = u.name(p.Key)
 			}
-			av := newAvatar(32)
+			av := u.newAvatar(32)
 			av.set(p.Key[:], name, false)
 			sub := caption(strings.TrimSpace(p.Transport + "  " + p.Addr))
 			sub.Wrapping = fyne.TextWrapBreak
@@ -342,4 +347,73 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// pictureRow is the profile picture with its "Choose picture…" button.
+// Choosing one needs the service's Avatars; without it the button is off
+// and says why.
+func (s *settingsPage) pictureRow() fyne.CanvasObject {
+	u := s.u
+	av := u.newAvatar(72)
+	av.set(u.me[:], u.name(u.me), false)
+	s.avatar = av
+	setter, ok := u.svc.(Avatars)
+	s.choose = widget.NewButtonWithIcon("Choose picture…", theme.NewThemedResource(photoIcon), func() {
+		if u.win == nil || !ok {
+			return
+		}
+		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+			if err != nil || r == nil {
+				return
+			}
+			path := r.URI().Path()
+			r.Close()
+			u.act("set your profile picture", func(ctx context.Context) error {
+				data, err := readPicture(path)
+				if err != nil {
+					return err
+				}
+				_, err = setter.SetAvatar(ctx, data)
+				return err
+			}, func() {
+				u.avatars.forget(u.me)
+				av.Refresh()
+			})
+		}, u.win)
+		d.SetFilter(stillFilter)
+		d.Resize(fyne.NewSize(760, 520))
+		d.Show()
+	})
+	note := caption("A square picture looks best.")
+	if !ok {
+		s.choose.Disable()
+		note.SetText("Profile pictures are not available in this version yet.")
+	}
+	return container.NewBorder(nil, nil, container.NewCenter(av), nil,
+		container.NewVBox(container.NewHBox(s.choose), note))
+}
+
+// maxPictureFile caps a picture chosen for a profile.
+const maxPictureFile = 20 << 20
+
+// readPicture reads a picture file for a profile and makes it small: a
+// square-ish JPEG of at most avatarSide*2 pixels a side, decoded with the
+// bounds of kite/app/media.
+func readPicture(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, app.Userf(app.ErrNotFound, "cannot read %s", filepath.Base(path))
+	}
+	if fi.Size() > maxPictureFile {
+		return nil, app.Userf(app.ErrTooLarge, "%s is %s; a profile picture is at most %s", filepath.Base(path), humanBytes(fi.Size()), humanBytes(maxPictureFile))
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, app.Userf(app.ErrNotFound, "cannot read %s", filepath.Base(path))
+	}
+	small, err := media.Thumbnail(raw, 2*avatarSide)
+	if err != nil {
+		return nil, app.Userf(app.ErrInvalid, "%s is not a picture Kite can read", filepath.Base(path))
+	}
+	return small, nil
 }

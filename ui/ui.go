@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"kite/app"
+	"kite/app/audio"
 	"kite/assets"
 )
 
@@ -31,6 +32,9 @@ type Params struct {
 	SafetyNumber func(a, b ed25519.PublicKey) string
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Audio is where voice messages are recorded and played; the zero
+	// value is the platform's sound system (tests use audio.NullBackend).
+	Audio audio.Backend
 	// Passphrase changes the passphrase sealing the identity's keys:
 	// old is empty when none is set, new empty removes it. Sealed
 	// reports whether one is set. Both nil hide the section.
@@ -52,6 +56,7 @@ type UI struct {
 	sealed     func() bool
 	now        func() time.Time
 	me         app.PeerKey
+	audio      audio.Backend
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -75,13 +80,14 @@ type UI struct {
 	tray         bool
 	newMsg       *newMessage
 	settingsPage *settingsPage // the open new-message dialog, for tests
+	avatars      *avatarCache
 }
 
 // New builds the UI state; ShowMain builds and shows the window.
 func New(p Params) *UI {
 	u := &UI{
 		app: p.App, svc: p.Service, net: p.Network, data: p.DataDir, log: p.Log,
-		safety: p.SafetyNumber, now: p.Now, passphrase: p.Passphrase, sealed: p.Sealed,
+		safety: p.SafetyNumber, now: p.Now, passphrase: p.Passphrase, sealed: p.Sealed, audio: p.Audio,
 		people:   make(map[app.PeerKey]app.Person),
 		typing:   make(map[app.ConvID]map[app.PeerKey]time.Time),
 		settings: app.DefaultSettings,
@@ -97,6 +103,7 @@ func New(p Params) *UI {
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	u.me = u.svc.Me()
 	u.theme = &kiteTheme{mode: "system"}
+	u.avatars = newAvatarCache(u)
 	return u
 }
 
@@ -170,6 +177,7 @@ func (u *UI) ShowMain() {
 	sep := widget.NewSeparator()
 	u.win.SetContent(container.NewBorder(nil, nil, container.NewHBox(withWidth(340, u.inbox.root), sep), nil, u.right))
 	u.win.SetMaster()
+	u.win.SetOnDropped(u.dropped)
 	u.app.Lifecycle().SetOnEnteredForeground(func() { u.focused = true; u.conv.markSeen() })
 	u.app.Lifecycle().SetOnExitedForeground(func() { u.focused = false })
 	if _, ok := u.app.(desktop.App); ok {
@@ -356,6 +364,8 @@ func (u *UI) Run(ctx context.Context) error {
 	var (
 		inboxDirty, countsDirty, peopleDirty, settingsDirty, netDirty bool
 		convs                                                         = make(map[app.ConvID]bool)
+		transfers                                                     = make(map[app.Hash]app.Update)
+		ephemeral                                                     = make(map[app.EventID]bool)
 	)
 	for {
 		select {
@@ -383,6 +393,14 @@ func (u *UI) Run(ctx context.Context) error {
 				u.do(func() { u.presenceChanged(peer) })
 			case app.UpdPeople, app.UpdContactAdded:
 				peopleDirty, inboxDirty = true, true
+				if up.Kind == app.UpdPeople {
+					peer := up.Peer
+					u.do(func() { u.avatars.forget(peer) })
+				}
+			case app.UpdTransfer:
+				transfers[up.Hash] = up // the newest is all that counts
+			case app.UpdEphemeral:
+				ephemeral[up.Event] = true
 			case app.UpdSettings:
 				settingsDirty = true
 			case app.UpdRefused:
@@ -396,6 +414,15 @@ func (u *UI) Run(ctx context.Context) error {
 				netDirty = true
 			}
 		case <-tick.C:
+			if len(transfers) > 0 || len(ephemeral) > 0 {
+				tr, eph := transfers, ephemeral
+				transfers, ephemeral = make(map[app.Hash]app.Update), make(map[app.EventID]bool)
+				u.do(func() {
+					if u.conv != nil {
+						u.conv.mediaMoved(tr, eph)
+					}
+				})
+			}
 			if !(inboxDirty || countsDirty || peopleDirty || settingsDirty || netDirty || len(convs) > 0) {
 				continue
 			}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"image"
 	"image/color"
 	"strings"
 
@@ -21,6 +22,11 @@ type avatar struct {
 	ring   *canvas.Circle
 	dot    *canvas.Circle
 	online bool
+	// cache, when set, gives the profile picture of key, shown instead
+	// of the initials.
+	cache *avatarCache
+	key   []byte
+	pic   *canvas.Image
 }
 
 func newAvatar(size float32) *avatar {
@@ -32,6 +38,10 @@ func newAvatar(size float32) *avatar {
 	a.text.Alignment = fyne.TextAlignCenter
 	a.ring = canvas.NewCircle(lightBG)
 	a.dot = canvas.NewCircle(presenceDot)
+	a.pic = canvas.NewImageFromImage(nil)
+	a.pic.FillMode = canvas.ImageFillCover
+	a.pic.ScaleMode = canvas.ImageScaleSmooth
+	a.pic.Hide()
 	a.ExtendBaseWidget(a)
 	return a
 }
@@ -40,6 +50,7 @@ func newAvatar(size float32) *avatar {
 func (a *avatar) set(key []byte, name string, online bool) {
 	a.circle.FillColor = avatarColour(key)
 	a.text.Text = initials(name)
+	a.key = append(a.key[:0], key...)
 	a.online = online
 	a.Refresh()
 }
@@ -57,6 +68,9 @@ func (r *avatarRenderer) Layout(s fyne.Size) {
 	d := fyne.Min(s.Width, s.Height)
 	a.circle.Resize(fyne.NewSquareSize(d))
 	a.circle.Move(fyne.NewPos((s.Width-d)/2, (s.Height-d)/2))
+	a.pic.Resize(fyne.NewSquareSize(d))
+	a.pic.Move(fyne.NewPos((s.Width-d)/2, (s.Height-d)/2))
+	a.pic.CornerRadius = d / 2
 	ts := fyne.MeasureText(a.text.Text, a.text.TextSize, a.text.TextStyle)
 	a.text.Resize(fyne.NewSize(d, ts.Height))
 	a.text.Move(fyne.NewPos((s.Width-d)/2, (s.Height-ts.Height)/2))
@@ -71,11 +85,25 @@ func (r *avatarRenderer) Refresh() {
 	r.a.ring.FillColor = paletteFor(fyne.CurrentApp()).bg
 	r.a.ring.Hidden = !r.a.online
 	r.a.dot.Hidden = !r.a.online
+	var img image.Image
+	if r.a.cache != nil {
+		img = r.a.cache.lookup(r.a.key, r.a)
+	}
+	if img != nil {
+		r.a.pic.Image = img
+		r.a.pic.Show()
+		r.a.text.Hide()
+	} else {
+		r.a.pic.Image = nil
+		r.a.pic.Hide()
+		r.a.text.Show()
+	}
+	r.a.pic.Refresh()
 	r.Layout(r.a.Size())
 	canvas.Refresh(r.a)
 }
 func (r *avatarRenderer) Objects() []fyne.CanvasObject {
-	return []fyne.CanvasObject{r.a.circle, r.a.text, r.a.ring, r.a.dot}
+	return []fyne.CanvasObject{r.a.circle, r.a.text, r.a.pic, r.a.ring, r.a.dot}
 }
 func (r *avatarRenderer) Destroy() {}
 

@@ -92,6 +92,7 @@ type (
 		Sound          *bool   `json:"sound"`
 		PauseAll       *bool   `json:"pause_all"`
 		Appearance     *string `json:"appearance"`
+		LinkPreviews   *bool   `json:"link_previews"`
 	}
 	ConnectReq struct {
 		Addrs []string `json:"addrs"`
@@ -141,6 +142,14 @@ func (s *Server) routes() {
 	}))
 	m.HandleFunc("POST /v1/people/{peer}/block", handle(s, s.onPeer(s.svc.Block)))
 	m.HandleFunc("POST /v1/people/{peer}/unblock", handle(s, s.onPeer(s.svc.Unblock)))
+	m.HandleFunc("GET /v1/people/{peer}/safety", handle(s, func(r *http.Request, _ none) (any, error) {
+		k, err := s.peerParam(r)
+		if err != nil {
+			return nil, err
+		}
+		return s.svc.SafetyNumber(r.Context(), k)
+	}))
+	m.HandleFunc("POST /v1/people/{peer}/verify", handle(s, s.onPeer(s.svc.AcknowledgeKey)))
 	m.HandleFunc("POST /v1/people/{peer}/restrict", handle(s, func(r *http.Request, in OnReq) (any, error) {
 		k, err := s.peerParam(r)
 		if err != nil {
@@ -341,6 +350,8 @@ func (s *Server) routes() {
 		return nil, s.net.Connect(r.Context(), in.Addrs)
 	}))
 	m.HandleFunc("GET /v1/events", s.events)
+	s.fileRoutes()
+	s.ephemeralRoutes()
 }
 
 func sent(ev app.Event, err error) (any, error) {
@@ -594,6 +605,7 @@ func (s *Server) settings(r *http.Request, in SettingsReq) (any, error) {
 		setBool(&st.Notifications, in.Notifications)
 		setBool(&st.Sound, in.Sound)
 		setBool(&st.PauseAll, in.PauseAll)
+		setBool(&st.LinkPreviews, in.LinkPreviews)
 		if in.Appearance != nil {
 			st.Appearance = *in.Appearance
 		}

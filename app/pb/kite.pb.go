@@ -533,6 +533,7 @@ type Text struct {
 	Text          string                 `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
 	ReplyTo       []byte                 `protobuf:"bytes,2,opt,name=reply_to,json=replyTo,proto3" json:"reply_to,omitempty"`                   // event ID, optional
 	ForwardedFrom []byte                 `protobuf:"bytes,3,opt,name=forwarded_from,json=forwardedFrom,proto3" json:"forwarded_from,omitempty"` // event ID of the forwarded original, optional
+	Preview       *LinkPreview           `protobuf:"bytes,4,opt,name=preview,proto3" json:"preview,omitempty"`                                  // fetched by the sender; receivers never fetch
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -588,6 +589,82 @@ func (x *Text) GetForwardedFrom() []byte {
 	return nil
 }
 
+func (x *Text) GetPreview() *LinkPreview {
+	if x != nil {
+		return x.Preview
+	}
+	return nil
+}
+
+// LinkPreview describes the first link of a text, as the sender saw it.
+type LinkPreview struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Url           string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	Title         string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Description   string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	Image         []byte                 `protobuf:"bytes,4,opt,name=image,proto3" json:"image,omitempty"` // JPEG thumbnail, at most 64 KiB
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LinkPreview) Reset() {
+	*x = LinkPreview{}
+	mi := &file_kite_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LinkPreview) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LinkPreview) ProtoMessage() {}
+
+func (x *LinkPreview) ProtoReflect() protoreflect.Message {
+	mi := &file_kite_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LinkPreview.ProtoReflect.Descriptor instead.
+func (*LinkPreview) Descriptor() ([]byte, []int) {
+	return file_kite_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *LinkPreview) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *LinkPreview) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *LinkPreview) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *LinkPreview) GetImage() []byte {
+	if x != nil {
+		return x.Image
+	}
+	return nil
+}
+
 type Reaction struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Target        []byte                 `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
@@ -598,7 +675,7 @@ type Reaction struct {
 
 func (x *Reaction) Reset() {
 	*x = Reaction{}
-	mi := &file_kite_proto_msgTypes[4]
+	mi := &file_kite_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -610,7 +687,7 @@ func (x *Reaction) String() string {
 func (*Reaction) ProtoMessage() {}
 
 func (x *Reaction) ProtoReflect() protoreflect.Message {
-	mi := &file_kite_proto_msgTypes[4]
+	mi := &file_kite_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -623,7 +700,7 @@ func (x *Reaction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reaction.ProtoReflect.Descriptor instead.
 func (*Reaction) Descriptor() ([]byte, []int) {
-	return file_kite_proto_rawDescGZIP(), []int{4}
+	return file_kite_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Reaction) GetTarget() []byte {
@@ -650,7 +727,7 @@ type Edit struct {
 
 func (x *Edit) Reset() {
 	*x = Edit{}
-	mi := &file_kite_proto_msgTypes[5]
+	mi := &file_kite_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -662,7 +739,7 @@ func (x *Edit) String() string {
 func (*Edit) ProtoMessage() {}
 
 func (x *Edit) ProtoReflect() protoreflect.Message {
-	mi := &file_kite_proto_msgTypes[5]
+	mi := &file_kite_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -675,7 +752,7 @@ func (x *Edit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Edit.ProtoReflect.Descriptor instead.
 func (*Edit) Descriptor() ([]byte, []int) {
-	return file_kite_proto_rawDescGZIP(), []int{5}
+	return file_kite_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Edit) GetTarget() []byte {
@@ -701,7 +778,7 @@ type Target struct {
 
 func (x *Target) Reset() {
 	*x = Target{}
-	mi := &file_kite_proto_msgTypes[6]
+	mi := &file_kite_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -713,7 +790,7 @@ func (x *Target) String() string {
 func (*Target) ProtoMessage() {}
 
 func (x *Target) ProtoReflect() protoreflect.Message {
-	mi := &file_kite_proto_msgTypes[6]
+	mi := &file_kite_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -726,7 +803,7 @@ func (x *Target) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Target.ProtoReflect.Descriptor instead.
 func (*Target) Descriptor() ([]byte, []int) {
-	return file_kite_proto_rawDescGZIP(), []int{6}
+	return file_kite_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Target) GetTarget() []byte {
@@ -747,7 +824,7 @@ type GroupCreate struct {
 
 func (x *GroupCreate) Reset() {
 	*x = GroupCreate{}
-	mi := &file_kite_proto_msgTypes[7]
+	mi := &file_kite_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -759,7 +836,7 @@ func (x *GroupCreate) String() string {
 func (*GroupCreate) ProtoMessage() {}
 
 func (x *GroupCreate) ProtoReflect() protoreflect.Message {
-	mi := &file_kite_proto_msgTypes[7]
+	mi := &file_kite_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -772,7 +849,7 @@ func (x *GroupCreate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupCreate.ProtoReflect.Descriptor instead.
 func (*GroupCreate) Descriptor() ([]byte, []int) {
-	return file_kite_proto_rawDescGZIP(), []int{7}
+	return file_kite_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GroupCreate) GetName() string {
@@ -805,7 +882,7 @@ type Rename struct {
 
 func (x *Rename) Reset() {
 	*x = Rename{}
-	mi := &file_kite_proto_msgTypes[8]
+	mi := &file_kite_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -817,7 +894,7 @@ func (x *Rename) String() string {
 func (*Rename) ProtoMessage() {}
 
 func (x *Rename) ProtoReflect() protoreflect.Message {
-	mi := &file_kite_proto_msgTypes[8]
+	mi := &file_kite_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -830,7 +907,7 @@ func (x *Rename) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Rename.ProtoReflect.Descriptor instead.
 func (*Rename) Descriptor() ([]byte, []int) {
-	return file_kite_proto_rawDescGZIP(), []int{8}
+	return file_kite_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Rename) GetName() string {
@@ -849,7 +926,7 @@ type Members struct {
 
 func (x *Members) Reset() {
 	*x = Members{}
-	mi := &file_kite_proto_msgTypes[9]
+	mi := &file_kite_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -861,7 +938,7 @@ func (x *Members) String() string {
 func (*Members) ProtoMessage() {}
 
 func (x *Members) ProtoReflect() protoreflect.Message {
-	mi := &file_kite_proto_msgTypes[9]
+	mi := &file_kite_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -874,7 +951,7 @@ func (x *Members) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Members.ProtoReflect.Descriptor instead.
 func (*Members) Descriptor() ([]byte, []int) {
-	return file_kite_proto_rawDescGZIP(), []int{9}
+	return file_kite_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Members) GetMembers() [][]byte {
@@ -892,7 +969,7 @@ type Leave struct {
 
 func (x *Leave) Reset() {
 	*x = Leave{}
-	mi := &file_kite_proto_msgTypes[10]
+	mi := &file_kite_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -904,7 +981,7 @@ func (x *Leave) String() string {
 func (*Leave) ProtoMessage() {}
 
 func (x *Leave) ProtoReflect() protoreflect.Message {
-	mi := &file_kite_proto_msgTypes[10]
+	mi := &file_kite_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -917,7 +994,7 @@ func (x *Leave) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Leave.ProtoReflect.Descriptor instead.
 func (*Leave) Descriptor() ([]byte, []int) {
-	return file_kite_proto_rawDescGZIP(), []int{10}
+	return file_kite_proto_rawDescGZIP(), []int{11}
 }
 
 type Theme struct {
@@ -929,7 +1006,7 @@ type Theme struct {
 
 func (x *Theme) Reset() {
 	*x = Theme{}
-	mi := &file_kite_proto_msgTypes[11]
+	mi := &file_kite_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -941,7 +1018,7 @@ func (x *Theme) String() string {
 func (*Theme) ProtoMessage() {}
 
 func (x *Theme) ProtoReflect() protoreflect.Message {
-	mi := &file_kite_proto_msgTypes[11]
+	mi := &file_kite_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -954,7 +1031,7 @@ func (x *Theme) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Theme.ProtoReflect.Descriptor instead.
 func (*Theme) Descriptor() ([]byte, []int) {
-	return file_kite_proto_rawDescGZIP(), []int{11}
+	return file_kite_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Theme) GetTheme() string {
@@ -981,7 +1058,7 @@ type Share struct {
 
 func (x *Share) Reset() {
 	*x = Share{}
-	mi := &file_kite_proto_msgTypes[12]
+	mi := &file_kite_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -993,7 +1070,7 @@ func (x *Share) String() string {
 func (*Share) ProtoMessage() {}
 
 func (x *Share) ProtoReflect() protoreflect.Message {
-	mi := &file_kite_proto_msgTypes[12]
+	mi := &file_kite_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1006,7 +1083,7 @@ func (x *Share) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Share.ProtoReflect.Descriptor instead.
 func (*Share) Descriptor() ([]byte, []int) {
-	return file_kite_proto_rawDescGZIP(), []int{12}
+	return file_kite_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Share) GetWhat() isShare_What {
@@ -1104,7 +1181,7 @@ type Contact struct {
 
 func (x *Contact) Reset() {
 	*x = Contact{}
-	mi := &file_kite_proto_msgTypes[13]
+	mi := &file_kite_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1116,7 +1193,7 @@ func (x *Contact) String() string {
 func (*Contact) ProtoMessage() {}
 
 func (x *Contact) ProtoReflect() protoreflect.Message {
-	mi := &file_kite_proto_msgTypes[13]
+	mi := &file_kite_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1129,7 +1206,7 @@ func (x *Contact) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Contact.ProtoReflect.Descriptor instead.
 func (*Contact) Descriptor() ([]byte, []int) {
-	return file_kite_proto_rawDescGZIP(), []int{13}
+	return file_kite_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Contact) GetCode() string {
@@ -1157,7 +1234,7 @@ type Location struct {
 
 func (x *Location) Reset() {
 	*x = Location{}
-	mi := &file_kite_proto_msgTypes[14]
+	mi := &file_kite_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1169,7 +1246,7 @@ func (x *Location) String() string {
 func (*Location) ProtoMessage() {}
 
 func (x *Location) ProtoReflect() protoreflect.Message {
-	mi := &file_kite_proto_msgTypes[14]
+	mi := &file_kite_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1182,7 +1259,7 @@ func (x *Location) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Location.ProtoReflect.Descriptor instead.
 func (*Location) Descriptor() ([]byte, []int) {
-	return file_kite_proto_rawDescGZIP(), []int{14}
+	return file_kite_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Location) GetLatitude() float64 {
@@ -1216,7 +1293,7 @@ type Poll struct {
 
 func (x *Poll) Reset() {
 	*x = Poll{}
-	mi := &file_kite_proto_msgTypes[15]
+	mi := &file_kite_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1228,7 +1305,7 @@ func (x *Poll) String() string {
 func (*Poll) ProtoMessage() {}
 
 func (x *Poll) ProtoReflect() protoreflect.Message {
-	mi := &file_kite_proto_msgTypes[15]
+	mi := &file_kite_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1241,7 +1318,7 @@ func (x *Poll) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Poll.ProtoReflect.Descriptor instead.
 func (*Poll) Descriptor() ([]byte, []int) {
-	return file_kite_proto_rawDescGZIP(), []int{15}
+	return file_kite_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Poll) GetQuestion() string {
@@ -1268,7 +1345,7 @@ type Vote struct {
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_kite_proto_msgTypes[16]
+	mi := &file_kite_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1280,7 +1357,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_kite_proto_msgTypes[16]
+	mi := &file_kite_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1293,7 +1370,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_kite_proto_rawDescGZIP(), []int{16}
+	return file_kite_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Vote) GetPoll() []byte {
@@ -1319,7 +1396,7 @@ type Disappearing struct {
 
 func (x *Disappearing) Reset() {
 	*x = Disappearing{}
-	mi := &file_kite_proto_msgTypes[17]
+	mi := &file_kite_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1331,7 +1408,7 @@ func (x *Disappearing) String() string {
 func (*Disappearing) ProtoMessage() {}
 
 func (x *Disappearing) ProtoReflect() protoreflect.Message {
-	mi := &file_kite_proto_msgTypes[17]
+	mi := &file_kite_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1344,7 +1421,7 @@ func (x *Disappearing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Disappearing.ProtoReflect.Descriptor instead.
 func (*Disappearing) Descriptor() ([]byte, []int) {
-	return file_kite_proto_rawDescGZIP(), []int{17}
+	return file_kite_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Disappearing) GetSeconds() int64 {
@@ -1373,7 +1450,7 @@ type Media struct {
 
 func (x *Media) Reset() {
 	*x = Media{}
-	mi := &file_kite_proto_msgTypes[18]
+	mi := &file_kite_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1385,7 +1462,7 @@ func (x *Media) String() string {
 func (*Media) ProtoMessage() {}
 
 func (x *Media) ProtoReflect() protoreflect.Message {
-	mi := &file_kite_proto_msgTypes[18]
+	mi := &file_kite_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1398,7 +1475,7 @@ func (x *Media) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Media.ProtoReflect.Descriptor instead.
 func (*Media) Descriptor() ([]byte, []int) {
-	return file_kite_proto_rawDescGZIP(), []int{18}
+	return file_kite_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Media) GetHash() []byte {
@@ -1492,7 +1569,7 @@ type Sealed struct {
 
 func (x *Sealed) Reset() {
 	*x = Sealed{}
-	mi := &file_kite_proto_msgTypes[19]
+	mi := &file_kite_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1504,7 +1581,7 @@ func (x *Sealed) String() string {
 func (*Sealed) ProtoMessage() {}
 
 func (x *Sealed) ProtoReflect() protoreflect.Message {
-	mi := &file_kite_proto_msgTypes[19]
+	mi := &file_kite_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1517,7 +1594,7 @@ func (x *Sealed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sealed.ProtoReflect.Descriptor instead.
 func (*Sealed) Descriptor() ([]byte, []int) {
-	return file_kite_proto_rawDescGZIP(), []int{19}
+	return file_kite_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Sealed) GetConv() []byte {
@@ -1560,7 +1637,7 @@ type Envelope struct {
 
 func (x *Envelope) Reset() {
 	*x = Envelope{}
-	mi := &file_kite_proto_msgTypes[20]
+	mi := &file_kite_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1572,7 +1649,7 @@ func (x *Envelope) String() string {
 func (*Envelope) ProtoMessage() {}
 
 func (x *Envelope) ProtoReflect() protoreflect.Message {
-	mi := &file_kite_proto_msgTypes[20]
+	mi := &file_kite_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1585,7 +1662,7 @@ func (x *Envelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Envelope.ProtoReflect.Descriptor instead.
 func (*Envelope) Descriptor() ([]byte, []int) {
-	return file_kite_proto_rawDescGZIP(), []int{20}
+	return file_kite_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Envelope) GetCiphertext() []byte {
@@ -1612,7 +1689,7 @@ type RecipientKey struct {
 
 func (x *RecipientKey) Reset() {
 	*x = RecipientKey{}
-	mi := &file_kite_proto_msgTypes[21]
+	mi := &file_kite_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1624,7 +1701,7 @@ func (x *RecipientKey) String() string {
 func (*RecipientKey) ProtoMessage() {}
 
 func (x *RecipientKey) ProtoReflect() protoreflect.Message {
-	mi := &file_kite_proto_msgTypes[21]
+	mi := &file_kite_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1637,7 +1714,7 @@ func (x *RecipientKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecipientKey.ProtoReflect.Descriptor instead.
 func (*RecipientKey) Descriptor() ([]byte, []int) {
-	return file_kite_proto_rawDescGZIP(), []int{21}
+	return file_kite_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RecipientKey) GetRecipient() []byte {
@@ -1697,11 +1774,17 @@ const file_kite_proto_rawDesc = "" +
 	"\x05media\x18\x10 \x01(\v2\v.kite.MediaH\x00R\x05media\x12&\n" +
 	"\x06opened\x18\x11 \x01(\v2\f.kite.TargetH\x00R\x06opened\x12\x18\n" +
 	"\x06sealed\x18\x1e \x01(\fH\x00R\x06sealedB\t\n" +
-	"\acontent\"\\\n" +
+	"\acontent\"\x89\x01\n" +
 	"\x04Text\x12\x12\n" +
 	"\x04text\x18\x01 \x01(\tR\x04text\x12\x19\n" +
 	"\breply_to\x18\x02 \x01(\fR\areplyTo\x12%\n" +
-	"\x0eforwarded_from\x18\x03 \x01(\fR\rforwardedFrom\"8\n" +
+	"\x0eforwarded_from\x18\x03 \x01(\fR\rforwardedFrom\x12+\n" +
+	"\apreview\x18\x04 \x01(\v2\x11.kite.LinkPreviewR\apreview\"m\n" +
+	"\vLinkPreview\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x14\n" +
+	"\x05image\x18\x04 \x01(\fR\x05image\"8\n" +
 	"\bReaction\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\fR\x06target\x12\x14\n" +
 	"\x05emoji\x18\x02 \x01(\tR\x05emoji\"2\n" +
@@ -1785,58 +1868,60 @@ func file_kite_proto_rawDescGZIP() []byte {
 	return file_kite_proto_rawDescData
 }
 
-var file_kite_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_kite_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_kite_proto_goTypes = []any{
 	(*Header)(nil),       // 0: kite.Header
 	(*Event)(nil),        // 1: kite.Event
 	(*Body)(nil),         // 2: kite.Body
 	(*Text)(nil),         // 3: kite.Text
-	(*Reaction)(nil),     // 4: kite.Reaction
-	(*Edit)(nil),         // 5: kite.Edit
-	(*Target)(nil),       // 6: kite.Target
-	(*GroupCreate)(nil),  // 7: kite.GroupCreate
-	(*Rename)(nil),       // 8: kite.Rename
-	(*Members)(nil),      // 9: kite.Members
-	(*Leave)(nil),        // 10: kite.Leave
-	(*Theme)(nil),        // 11: kite.Theme
-	(*Share)(nil),        // 12: kite.Share
-	(*Contact)(nil),      // 13: kite.Contact
-	(*Location)(nil),     // 14: kite.Location
-	(*Poll)(nil),         // 15: kite.Poll
-	(*Vote)(nil),         // 16: kite.Vote
-	(*Disappearing)(nil), // 17: kite.Disappearing
-	(*Media)(nil),        // 18: kite.Media
-	(*Sealed)(nil),       // 19: kite.Sealed
-	(*Envelope)(nil),     // 20: kite.Envelope
-	(*RecipientKey)(nil), // 21: kite.RecipientKey
+	(*LinkPreview)(nil),  // 4: kite.LinkPreview
+	(*Reaction)(nil),     // 5: kite.Reaction
+	(*Edit)(nil),         // 6: kite.Edit
+	(*Target)(nil),       // 7: kite.Target
+	(*GroupCreate)(nil),  // 8: kite.GroupCreate
+	(*Rename)(nil),       // 9: kite.Rename
+	(*Members)(nil),      // 10: kite.Members
+	(*Leave)(nil),        // 11: kite.Leave
+	(*Theme)(nil),        // 12: kite.Theme
+	(*Share)(nil),        // 13: kite.Share
+	(*Contact)(nil),      // 14: kite.Contact
+	(*Location)(nil),     // 15: kite.Location
+	(*Poll)(nil),         // 16: kite.Poll
+	(*Vote)(nil),         // 17: kite.Vote
+	(*Disappearing)(nil), // 18: kite.Disappearing
+	(*Media)(nil),        // 19: kite.Media
+	(*Sealed)(nil),       // 20: kite.Sealed
+	(*Envelope)(nil),     // 21: kite.Envelope
+	(*RecipientKey)(nil), // 22: kite.RecipientKey
 }
 var file_kite_proto_depIdxs = []int32{
 	3,  // 0: kite.Body.text:type_name -> kite.Text
-	4,  // 1: kite.Body.reaction:type_name -> kite.Reaction
-	5,  // 2: kite.Body.edit:type_name -> kite.Edit
-	6,  // 3: kite.Body.unsend:type_name -> kite.Target
-	7,  // 4: kite.Body.group_create:type_name -> kite.GroupCreate
-	8,  // 5: kite.Body.rename:type_name -> kite.Rename
-	9,  // 6: kite.Body.add:type_name -> kite.Members
-	9,  // 7: kite.Body.remove:type_name -> kite.Members
-	10, // 8: kite.Body.leave:type_name -> kite.Leave
-	9,  // 9: kite.Body.promote:type_name -> kite.Members
-	11, // 10: kite.Body.theme:type_name -> kite.Theme
-	12, // 11: kite.Body.share:type_name -> kite.Share
-	15, // 12: kite.Body.poll:type_name -> kite.Poll
-	16, // 13: kite.Body.vote:type_name -> kite.Vote
-	17, // 14: kite.Body.disappearing:type_name -> kite.Disappearing
-	18, // 15: kite.Body.media:type_name -> kite.Media
-	6,  // 16: kite.Body.opened:type_name -> kite.Target
-	13, // 17: kite.Share.contact:type_name -> kite.Contact
-	14, // 18: kite.Share.location:type_name -> kite.Location
-	2,  // 19: kite.Sealed.body:type_name -> kite.Body
-	21, // 20: kite.Envelope.keys:type_name -> kite.RecipientKey
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	5,  // 1: kite.Body.reaction:type_name -> kite.Reaction
+	6,  // 2: kite.Body.edit:type_name -> kite.Edit
+	7,  // 3: kite.Body.unsend:type_name -> kite.Target
+	8,  // 4: kite.Body.group_create:type_name -> kite.GroupCreate
+	9,  // 5: kite.Body.rename:type_name -> kite.Rename
+	10, // 6: kite.Body.add:type_name -> kite.Members
+	10, // 7: kite.Body.remove:type_name -> kite.Members
+	11, // 8: kite.Body.leave:type_name -> kite.Leave
+	10, // 9: kite.Body.promote:type_name -> kite.Members
+	12, // 10: kite.Body.theme:type_name -> kite.Theme
+	13, // 11: kite.Body.share:type_name -> kite.Share
+	16, // 12: kite.Body.poll:type_name -> kite.Poll
+	17, // 13: kite.Body.vote:type_name -> kite.Vote
+	18, // 14: kite.Body.disappearing:type_name -> kite.Disappearing
+	19, // 15: kite.Body.media:type_name -> kite.Media
+	7,  // 16: kite.Body.opened:type_name -> kite.Target
+	4,  // 17: kite.Text.preview:type_name -> kite.LinkPreview
+	14, // 18: kite.Share.contact:type_name -> kite.Contact
+	15, // 19: kite.Share.location:type_name -> kite.Location
+	2,  // 20: kite.Sealed.body:type_name -> kite.Body
+	22, // 21: kite.Envelope.keys:type_name -> kite.RecipientKey
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_kite_proto_init() }
@@ -1864,7 +1949,7 @@ func file_kite_proto_init() {
 		(*Body_Opened)(nil),
 		(*Body_Sealed)(nil),
 	}
-	file_kite_proto_msgTypes[12].OneofWrappers = []any{
+	file_kite_proto_msgTypes[13].OneofWrappers = []any{
 		(*Share_Contact)(nil),
 		(*Share_Location)(nil),
 		(*Share_Hashtag)(nil),
@@ -1876,7 +1961,7 @@ func file_kite_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kite_proto_rawDesc), len(file_kite_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   22,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -92,6 +92,11 @@ func contentFields(kind app.Kind, body *pbBody) msgFields {
 	case app.KindText:
 		t := body.GetText()
 		f.text, f.search, f.preview = t.GetText(), t.GetText(), shorten(t.GetText())
+		if lp := t.GetPreview(); lp != nil {
+			// Marshalling a struct of strings and bytes cannot fail.
+			sh, _ := json.Marshal(app.Share{Type: "link", Link: lp.GetUrl(), Title: lp.GetTitle(), Description: lp.GetDescription(), Image: lp.GetImage()})
+			f.share = string(sh)
+		}
 		f.replyTo = optID(t.GetReplyTo())
 		f.forwarded = len(t.GetForwardedFrom()) > 0
 	case app.KindShare:
@@ -384,6 +389,13 @@ func (w *wtx) insertMessage(c *convRow, ev app.Event, in app.Incoming, f msgFiel
 			expired = 1
 		} else {
 			unsent = 1
+		}
+		// Reactions and votes by others may have come first: a message
+		// that arrives already purged keeps none, as if purged here.
+		for _, q := range []string{`DELETE FROM reactions WHERE target = ?`, `DELETE FROM votes WHERE poll = ?`} {
+			if _, err := w.exec("purge", q, ev.ID[:]); err != nil {
+				return err
+			}
 		}
 	}
 	if user && !f.purged {

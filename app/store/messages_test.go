@@ -454,3 +454,22 @@ func TestNilBodyStored(t *testing.T) {
 		t.Errorf("purged message: got unsent=%v text=%q", m.Unsent, m.Text)
 	}
 }
+
+// A reaction that arrives before a target which comes already purged
+// (the sender relays it after an unsend) leaves no reaction behind, as
+// on a device that saw the unsend itself.
+func TestReactionBeforePurgedTarget(t *testing.T) {
+	s := openStore(t)
+	me, a, x := newPeer(1), newPeer(2), newPeer(3)
+	g := group(t, s, me, a, x)
+	target := a.ev(t, g, 10, text("soon gone"))
+	reaction := x.ev(t, g, 11, react(target.Event.ID, "👍"))
+	mustIngest(t, s, me, reaction)
+	target.Body = nil
+	target.Event.Body = nil
+	mustIngest(t, s, me, target)
+	m := mustMessage(t, s, target.Event.ID)
+	if !m.Unsent || len(m.Reactions) != 0 {
+		t.Fatalf("got unsent=%v reactions=%v, want unsent with none", m.Unsent, m.Reactions)
+	}
+}

@@ -193,6 +193,8 @@ func (c *cli) commands() map[string]func([]string) error {
 		out[name] = func(args []string) error { return c.runAPI(name, cmd, args) }
 	}
 	out["events"] = c.events
+	c.fileCommands(out)
+	out["view"] = c.view
 	return out
 }
 
@@ -340,7 +342,7 @@ func settingsCall(a []string) (call, error) {
 		return call{method: http.MethodGet, path: "/v1/settings"}, nil
 	}
 	if a[0] != "set" || len(a) != 3 {
-		return call{}, usagef("usage: kite settings set KEY VALUE (who-can-message, activity-status, read-receipts, notifications, sound, pause-all, appearance)")
+		return call{}, usagef("usage: kite settings set KEY VALUE (who-can-message, activity-status, read-receipts, notifications, sound, pause-all, appearance, link-previews)")
 	}
 	key, val := a[1], a[2]
 	var req localapi.SettingsReq
@@ -367,6 +369,8 @@ func settingsCall(a []string) (call, error) {
 		req.Sound, err = b()
 	case "pause-all":
 		req.PauseAll, err = b()
+	case "link-previews":
+		req.LinkPreviews, err = b()
 	default:
 		return call{}, usagef("settings: unknown key %q", key)
 	}

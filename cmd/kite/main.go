@@ -77,18 +77,21 @@ With no command, kite opens the app.
        delete | accept | decline | block | report CONV [REASON] | info CONV | members CONV
   share CONV location LAT LON [LABEL] | contact WHO | hashtag TAG | link URL
   poll CONV QUESTION OPTION OPTION…      vote POLL-ID N
+  send-file TO PATH [--view-once | --replay] [--caption C]    save MEDIA-ID PATH [--wait]
   seen CONV [--up-to ID]                 unread
+  view ID [--info]                       count one view of view-once media (the app shows it)
   search QUERY [--conv CONV] [--limit N]
   settings [set KEY VALUE]               profile [--handle H] [--name N] [--bio B]
   nearby | peers | connect ADDR…        events (stream of changes, needs a running instance)
   passphrase set|change|remove [--passphrase-file F] [--new-passphrase-file F]
+  safety WHO [--qr FILE.png] [--verify]  compare the safety number of an end-to-end chat
   demo seed [--messages N] [--conversations M] [--seed S]
 
 Every command takes --data-dir DIR (default: the OS config dir/kite) and
 listings take --json. Flags may come before or after arguments.`
 
 // builtins are the commands run outside the local API.
-var builtins = map[string]bool{"help": true, "init": true, "id": true, "serve": true, "demo": true, "passphrase": true}
+var builtins = map[string]bool{"help": true, "init": true, "id": true, "serve": true, "demo": true, "passphrase": true, "safety": true}
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := &cli{ctx: ctx, out: stdout, errOut: stderr}
@@ -113,6 +116,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return c.demo(args)
 	case "passphrase":
 		return c.passphrase(args)
+	case "safety":
+		return c.safety(args)
 	}
 	if f, ok := cmds[cmd]; ok {
 		return f(args)

@@ -11,6 +11,7 @@ import (
 
 	"kite/app"
 	"kite/app/localapi"
+	"kite/app/media"
 	"kite/app/store"
 	"kite/crypto/keys"
 )
@@ -77,6 +78,15 @@ func openDir(dir string, pass []byte, log *slog.Logger) (*instance, error) {
 		return nil, fmt.Errorf("open the database: %w", err)
 	}
 	svc := app.New(app.Params{Store: st, Identity: id, Log: log})
+	bs, err := openBlobs(dir)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	svc.SetBlobs(bs)
+	svc.SetLinkPreviews(func(ctx context.Context, u string) (media.Preview, error) {
+		return media.FetchPreview(ctx, nil, u)
+	})
 	return &instance{dir: dir, id: id, store: st, svc: svc, log: log}, nil
 }
 

@@ -160,6 +160,9 @@ func describe(m app.Message) string {
 		case "hashtag":
 			return "#" + m.Share.Hashtag
 		case "link":
+			if m.Share.Title != "" {
+				return m.Text + "  🔗 " + m.Share.Title + " (" + m.Share.Link + ")"
+			}
 			return m.Share.Link
 		}
 	case m.Poll != nil:
@@ -245,8 +248,8 @@ func printSettings(c *cli, raw json.RawMessage) error {
 		return err
 	}
 	w := table(c)
-	fmt.Fprintf(w, "who-can-message\t%s\nactivity-status\t%v\nread-receipts\t%v\nnotifications\t%v\nsound\t%v\npause-all\t%v\nappearance\t%s\n",
-		s.WhoCanMessage, s.ActivityStatus, s.ReadReceipts, s.Notifications, s.Sound, s.PauseAll, s.Appearance)
+	fmt.Fprintf(w, "who-can-message\t%s\nactivity-status\t%v\nread-receipts\t%v\nnotifications\t%v\nsound\t%v\npause-all\t%v\nappearance\t%s\nlink-previews\t%v\n",
+		s.WhoCanMessage, s.ActivityStatus, s.ReadReceipts, s.Notifications, s.Sound, s.PauseAll, s.Appearance, s.LinkPreviews)
 	return w.Flush()
 }
 

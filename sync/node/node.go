@@ -116,6 +116,7 @@ type Node struct {
 	sentTyp  map[app.ConvID]typingSent
 	hidden   map[peer.ID]bool
 	running  bool
+	blobs    *blobState // blob.go; set by Run
 }
 
 // New builds the libp2p host and starts listening; Run serves.
@@ -303,6 +304,8 @@ func (n *Node) Run(ctx context.Context) error {
 	n.h.SetStreamHandler(protocol.ID(wire.ProtoProfile), n.handleProfile)
 	n.h.SetStreamHandler(protocol.ID(wire.ProtoSync), n.handleSync)
 	n.h.SetStreamHandler(protocol.ID(wire.ProtoSignal), n.handleSignal)
+	n.startBlobs(ctx)
+	n.serveEphemeral(ctx)
 	close(n.ready)
 
 	if n.params.MDNS {

@@ -31,7 +31,7 @@ import (
 
 const (
 	profileTimeout  = 10 * time.Second
-	maxProfileFrame = 16 << 10
+	maxProfileFrame = 128 << 10 // a profile carries its avatar (≤ 48 KiB, base64 in JSON)
 )
 
 // ExchangeProfile is the asker's side over any stream: it sends a request

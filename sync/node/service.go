@@ -12,6 +12,7 @@ type Service interface {
 	Replica
 	Directory
 	Signals
+	Files
 }
 
 // Replica reads the logs to answer peers and applies what they send.

@@ -1,0 +1,446 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"kite/app/media"
+	"kite/app/pb"
+)
+
+// MaxViewOnceBytes caps view-once media: it is held in memory on both
+// sides (DESIGN.md §6).
+const MaxViewOnceBytes = 100 << 20
+
+// MaxPhotoBytes caps a photo file: photos are decoded and re-encoded in
+// memory to strip their metadata.
+const MaxPhotoBytes = 50 << 20
+
+// BlobStore is the content-addressed file store (app/blobs implements it):
+// what SendFile and SaveMedia need, and what the network needs to serve
+// and receive blobs. A blob's hash commits to its size and to the hash of
+// every 256 KiB chunk, listed in its manifest.
+type BlobStore interface {
+	// Import copies r into the store; more than MaxSize is ErrTooLarge.
+	Import(r io.Reader) (Hash, int64, error)
+	Has(h Hash) bool
+	// Path is where the complete blob is on disk.
+	Path(h Hash) string
+	MaxSize() int64
+	// Manifest is the encoded manifest of a complete blob.
+	Manifest(h Hash) ([]byte, error)
+	// ReadChunk reads chunk i of a complete blob into buf.
+	ReadChunk(h Hash, i int, buf []byte) ([]byte, error)
+	// Receive starts or resumes receiving h for the media event ref; the
+	// partial survives restarts until finished or discarded.
+	Receive(h Hash, ref EventID) (BlobPartial, error)
+	// Pending lists the partials on disk, to resume after a restart.
+	Pending() ([]PendingBlob, error)
+}
+
+// BlobPartial is a blob being received, chunk by verified chunk.
+type BlobPartial interface {
+	HasManifest() bool
+	// SetManifest checks the manifest against the hash and the size cap.
+	SetManifest(b []byte) error
+	Missing() []int
+	// WriteChunk verifies chunk i against the manifest and stores it.
+	WriteChunk(i int, data []byte) error
+	// Progress is bytes here of total (-1 until the manifest is known).
+	Progress() (done, total int64)
+	// Finish verifies the whole blob and moves it into the store.
+	Finish() error
+	Close() error
+	Discard() error
+}
+
+// PendingBlob is a partial blob left on disk and the event it is for.
+type PendingBlob struct {
+	Hash Hash
+	Ref  EventID
+}
+
+// Transfer is one blob moving, for the transfers list.
+type Transfer struct {
+	Hash      Hash      `json:"hash"`
+	Direction string    `json:"direction"` // "download" or "import"
+	Name      string    `json:"name,omitempty"`
+	Done      int64     `json:"done"`
+	Total     int64     `json:"total"` // -1 while unknown
+	Peer      PeerKey   `json:"peer,omitzero"`
+	Error     string    `json:"error,omitempty"`
+	Updated   time.Time `json:"updated"`
+}
+
+// Finished reports whether the transfer is over, well or not.
+func (t Transfer) Finished() bool { return t.Error != "" || (t.Total >= 0 && t.Done >= t.Total) }
+
+// files is the Service's file state: the blob store and the transfers in
+// progress.
+type files struct {
+	mu        sync.Mutex // mu guards the fields below.
+	blobs     BlobStore
+	transfers map[string]*Transfer // by hash hex, or "import:" + path
+}
+
+// SetBlobs gives the Service its blob store; without one, files cannot be
+// sent or received.
+func (s *Service) SetBlobs(b BlobStore) {
+	s.files.mu.Lock()
+	s.files.blobs = b
+	s.files.mu.Unlock()
+}
+
+// Blobs is the blob store, nil when there is none; the network serves and
+// receives blobs through it.
+func (s *Service) Blobs() BlobStore {
+	s.files.mu.Lock()
+	defer s.files.mu.Unlock()
+	return s.files.blobs
+}
+
+func (s *Service) record(key string, update func(t *Transfer)) {
+	s.files.mu.Lock()
+	defer s.files.mu.Unlock()
+	if s.files.transfers == nil {
+		s.files.transfers = make(map[string]*Transfer)
+	}
+	t := s.files.transfers[key]
+	if t == nil {
+		t = &Transfer{Direction: "download", Total: -1}
+		s.files.transfers[key] = t
+	}
+	update(t)
+	t.Updated = s.now()
+}
+
+// ProgressFrom records and publishes how far a download of h from peer
+// got; the network calls it.
+func (s *Service) ProgressFrom(h Hash, peer PeerKey, done, total int64, err error) {
+	s.record(fmt.Sprintf("%x", h[:]), func(t *Transfer) {
+		t.Hash, t.Done, t.Total = h, done, total
+		if !peer.IsZero() {
+			t.Peer = peer
+		}
+		t.Error = ""
+		if err != nil {
+			t.Error = Plain(err)
+		}
+	})
+	s.bus.Publish(Update{Kind: UpdTransfer, Hash: h, Peer: peer, Done: done, Total: total, Err: err})
+}
+
+// Transfers lists the transfers in progress and those that ended in the
+// last half minute (failures: ten minutes), oldest first.
+func (s *Service) Transfers() []Transfer {
+	s.files.mu.Lock()
+	defer s.files.mu.Unlock()
+	now := s.now()
+	out := []Transfer{}
+	for k, t := range s.files.transfers {
+		keep := 30 * time.Second
+		if t.Error != "" {
+			keep = 10 * time.Minute
+		}
+		if t.Finished() && now.Sub(t.Updated) > keep {
+			delete(s.files.transfers, k)
+			continue
+		}
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(a, b Transfer) int { return a.Updated.Compare(b.Updated) })
+	return out
+}
+
+func (s *Service) transfer(h Hash) (Transfer, bool) {
+	s.files.mu.Lock()
+	defer s.files.mu.Unlock()
+	t, ok := s.files.transfers[fmt.Sprintf("%x", h[:])]
+	if !ok {
+		return Transfer{}, false
+	}
+	return *t, true
+}
+
+// SendFile sends the file at path to conv. Keep mode (0) imports it into
+// the blob store — streaming, whatever its size — and appends a media
+// event; the recipients fetch the bytes over the network. View-once modes
+// read the file into memory and hand it to SendEphemeral. Size limits are
+// checked before anything is sent.
+func (s *Service) SendFile(ctx context.Context, conv ConvID, path string, opts MediaOptions) (Event, error) {
+	if !utf8.ValidString(opts.Caption) || utf8.RuneCountInString(opts.Caption) > MaxTextRunes {
+		return Event{}, Userf(ErrInvalid, "a caption is at most %d characters of text", MaxTextRunes)
+	}
+	if opts.Mode < ModeKeep || opts.Mode > ModeAllowReply {
+		return Event{}, Userf(ErrInvalid, "unknown media mode %d", opts.Mode)
+	}
+	c, err := s.writable(ctx, conv)
+	if err != nil {
+		return Event{}, err
+	}
+	m := &pb.Media{Caption: strings.TrimSpace(opts.Caption), Mode: uint32(opts.Mode)}
+	if !opts.ReplyTo.IsZero() {
+		if err := s.inConv(ctx, opts.ReplyTo, conv); err != nil {
+			return Event{}, err
+		}
+		m.ReplyTo = opts.ReplyTo[:]
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return Event{}, Userf(ErrNotFound, "no file %s", path)
+	}
+	if err != nil {
+		return Event{}, Userf(ErrInvalid, "cannot read %s: %v", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Event{}, fmt.Errorf("app: send file: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return Event{}, Userf(ErrInvalid, "%s is not a file", path)
+	}
+	m.Name = filepath.Base(path)
+	kind, err := describe(f, fi.Size(), m)
+	if err != nil {
+		return Event{}, err
+	}
+	if opts.Voice && !strings.HasPrefix(m.Mime, "audio/") {
+		return Event{}, Userf(ErrInvalid, "a voice message is an audio recording, not %s", m.Mime)
+	}
+	// Photos kept in the chat are sent as media.PreparePhoto makes them:
+	// upright, without EXIF or GPS, with an inline thumbnail. They are
+	// small enough to decode in memory; anything else streams from the
+	// file. View-once bytes go to SendEphemeral as they are: that path
+	// owns what it does with them.
+	var photo []byte
+	if kind == media.KindPhoto && opts.Mode == ModeKeep {
+		if fi.Size() > MaxPhotoBytes {
+			return Event{}, Userf(ErrTooLarge, "%s is %s; a photo is at most %s (send it as a file inside a zip to keep it as it is)", m.Name, humanBytes(fi.Size()), humanBytes(MaxPhotoBytes))
+		}
+		raw, err := io.ReadAll(io.LimitReader(f, MaxPhotoBytes+1))
+		if err != nil {
+			return Event{}, fmt.Errorf("app: send file: read: %w", err)
+		}
+		clean, mt, w, h, thumb, err := media.PreparePhoto(raw)
+		if err != nil {
+			return Event{}, Userf(ErrInvalid, "%s could not be prepared as a photo: %v", m.Name, err)
+		}
+		photo, m.Mime, m.Width, m.Height, m.Thumbnail = clean, mt, uint32(w), uint32(h), thumb
+	}
+
+	if opts.Mode != ModeKeep {
+		if fi.Size() > MaxViewOnceBytes {
+			return Event{}, Userf(ErrTooLarge, "%s is %s; view-once media is at most %s", m.Name, humanBytes(fi.Size()), humanBytes(MaxViewOnceBytes))
+		}
+		data, err := io.ReadAll(io.LimitReader(f, MaxViewOnceBytes+1))
+		if err != nil {
+			return Event{}, fmt.Errorf("app: send file: read: %w", err)
+		}
+		if len(data) > MaxViewOnceBytes {
+			return Event{}, Userf(ErrTooLarge, "%s is larger than %s; view-once media is at most that", m.Name, humanBytes(MaxViewOnceBytes))
+		}
+		m.Size = uint64(len(data))
+		return s.SendEphemeral(ctx, conv, data, m)
+	}
+
+	store := s.Blobs()
+	if store == nil {
+		return Event{}, Userf(ErrInvalid, "this Kite has no file store: files cannot be sent")
+	}
+	if fi.Size() > store.MaxSize() {
+		return Event{}, Userf(ErrTooLarge, "%s is %s; the largest file Kite sends is %s", m.Name, humanBytes(fi.Size()), humanBytes(store.MaxSize()))
+	}
+	key := "import:" + path
+	s.record(key, func(t *Transfer) { t.Direction, t.Name, t.Total = "import", m.Name, fi.Size() })
+	var src io.Reader = f
+	if photo != nil {
+		src = bytes.NewReader(photo)
+		s.record(key, func(t *Transfer) { t.Total = int64(len(photo)) })
+	}
+	h, n, err := store.Import(&countingReader{r: src, add: func(k int64) {
+		s.record(key, func(t *Transfer) { t.Done += k })
+	}})
+	s.record(key, func(t *Transfer) {
+		t.Hash = h
+		if err != nil {
+			t.Error = Plain(err)
+		} else {
+			t.Done, t.Total = n, n
+		}
+	})
+	if err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			return Event{}, err
+		}
+		return Event{}, fmt.Errorf("app: send file: %w", err)
+	}
+	m.Hash, m.Size = h[:], uint64(n)
+	return s.append(ctx, c, KindMedia, &pb.Body{Content: &pb.Body_Media{Media: m}})
+}
+
+// countingReader reports how many bytes went through it.
+type countingReader struct {
+	r    io.Reader
+	add  func(int64)
+	acc  int64
+	last time.Time
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.acc += int64(n)
+	if c.acc >= 4<<20 || err != nil || time.Since(c.last) > 100*time.Millisecond {
+		c.add(c.acc)
+		c.acc, c.last = 0, time.Now()
+	}
+	return n, err
+}
+
+// describe fills in m's MIME type, dimensions and duration from the
+// file's header (kite/app/media) and returns its kind. A file whose
+// content is no known media format goes as a plain file.
+func describe(f *os.File, size int64, m *pb.Media) (string, error) {
+	info, err := media.Inspect(f, size, m.Name)
+	switch {
+	case errors.Is(err, media.ErrTooLarge):
+		return "", Userf(ErrTooLarge, "%s has more than %d million pixels: make it smaller first", m.Name, media.MaxPixels/1_000_000)
+	case err != nil:
+		info = media.Info{Kind: media.KindFile}
+	}
+	m.Mime = info.MIME
+	if m.Mime == "" || m.Mime == "application/octet-stream" {
+		// The content says nothing: the extension may.
+		if t := mime.TypeByExtension(strings.ToLower(filepath.Ext(m.Name))); t != "" && !isMediaMIME(t) {
+			m.Mime = t
+		} else {
+			m.Mime = "application/octet-stream"
+		}
+	}
+	m.Width, m.Height, m.DurationMs = uint32(info.Width), uint32(info.Height), uint32(info.DurationMs)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", fmt.Errorf("app: send file: %w", err)
+	}
+	return info.Kind, nil
+}
+
+// isMediaMIME: a name that claims a photo, video or sound the content did
+// not bear out is not believed.
+func isMediaMIME(t string) bool {
+	return strings.HasPrefix(t, "image/") || strings.HasPrefix(t, "video/") || strings.HasPrefix(t, "audio/")
+}
+
+// mediaBlob reads a kept media message whose bytes are (or will be) a blob.
+func (s *Service) mediaBlob(ctx context.Context, msg EventID) (Message, BlobStore, error) {
+	m, err := s.message(ctx, msg)
+	if err != nil {
+		return m, nil, err
+	}
+	switch {
+	case m.Unsent || m.Expired:
+		return m, nil, Userf(ErrInvalid, "that message is gone")
+	case m.Media == nil:
+		return m, nil, Userf(ErrInvalid, "message %s has no photo, video or file", msg.Short())
+	case m.Media.Mode != ModeKeep:
+		return m, nil, Userf(ErrInvalid, "view-once media cannot be saved or opened outside Kite")
+	}
+	store := s.Blobs()
+	if store == nil {
+		return m, nil, Userf(ErrInvalid, "this Kite has no file store")
+	}
+	if store.Has(m.Media.Hash) {
+		return m, store, nil
+	}
+	t, ok := s.transfer(m.Media.Hash)
+	switch {
+	case ok && t.Error != "":
+		return m, nil, Userf(ErrInvalid, "%s could not be downloaded: %s", m.Media.Name, t.Error)
+	case ok && t.Total > 0:
+		return m, nil, Userf(ErrInvalid, "%s is still downloading: %d%% (%s of %s)", m.Media.Name,
+			t.Done*100/t.Total, humanBytes(t.Done), humanBytes(t.Total))
+	}
+	return m, nil, Userf(ErrInvalid, "%s has not arrived yet: it downloads when the sender is online", m.Media.Name)
+}
+
+// SaveMedia copies the file of a kept media message to dst (a directory
+// gets the file under its own name). View-once media, and files still
+// downloading, are refused in plain words.
+func (s *Service) SaveMedia(ctx context.Context, msg EventID, dst string) error {
+	m, store, err := s.mediaBlob(ctx, msg)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(dst) == "" {
+		return Userf(ErrInvalid, "say where to save the file")
+	}
+	if fi, err := os.Stat(dst); err == nil && fi.IsDir() {
+		name := filepath.Base(filepath.Clean("/" + m.Media.Name))
+		if name == "/" || name == "." || name == "" {
+			name = fmt.Sprintf("%x", m.Media.Hash[:8])
+		}
+		dst = filepath.Join(dst, name)
+	}
+	src, err := os.Open(store.Path(m.Media.Hash))
+	if err != nil {
+		return fmt.Errorf("app: save media: %w", err)
+	}
+	defer src.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".kite-*")
+	if err != nil {
+		return Userf(ErrInvalid, "cannot write to %s: %v", filepath.Dir(dst), errors.Unwrap(err))
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, src); err != nil {
+		tmp.Close()
+		return fmt.Errorf("app: save media: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("app: save media: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("app: save media: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("app: save media: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return Userf(ErrInvalid, "cannot save to %s: %v", dst, errors.Unwrap(err))
+	}
+	return nil
+}
+
+// MediaFile is the path of a kept media message's file, for opening it
+// with the system's default application. It must not be written to.
+func (s *Service) MediaFile(ctx context.Context, msg EventID) (string, error) {
+	m, store, err := s.mediaBlob(ctx, msg)
+	if err != nil {
+		return "", err
+	}
+	return store.Path(m.Media.Hash), nil
+}
+
+// humanBytes writes a size for people: 512 B, 1.5 MB, 2.1 GB.
+func humanBytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}
