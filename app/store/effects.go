@@ -412,11 +412,17 @@ func (w *wtx) insertMessage(c *convRow, ev app.Event, in app.Incoming, f msgFiel
 		var eText sql.NullString
 		var ePos []byte
 		var unsend int
-		if err := w.tx.QueryRowContext(w.ctx, `SELECT e.text, e.pos,
+		early, err := w.earlyTargets(c)
+		if err != nil {
+			return err
+		}
+		if early[ev.ID] {
+			if err := w.tx.QueryRowContext(w.ctx, `SELECT e.text, e.pos,
 				EXISTS (SELECT 1 FROM unsends WHERE target = ?1 AND author = ?2 AND conv = ?3)
 			FROM (SELECT 1) LEFT JOIN (SELECT text, pos FROM edits WHERE target = ?1 AND author = ?2 AND conv = ?3
 				ORDER BY pos DESC LIMIT 1) e`, ev.ID[:], ev.Author[:], ev.Conv[:]).Scan(&eText, &ePos, &unsend); err != nil {
-			return fmt.Errorf("store: pending edits: %w", err)
+				return fmt.Errorf("store: pending edits: %w", err)
+			}
 		}
 		switch {
 		case unsend != 0:
@@ -578,6 +584,9 @@ func (w *wtx) edit(c *convRow, ev app.Event, body *pbBody) error {
 		t.id[:], pos, c.id[:], ev.Author[:], e.GetText()); err != nil {
 		return err
 	}
+	if !ok && c.early != nil {
+		c.early[t.id] = true
+	}
 	if !ok || t.unsent || t.expired || (t.editPos != nil && bytes.Compare(pos, t.editPos) <= 0) {
 		return nil
 	}
@@ -617,6 +626,9 @@ func (w *wtx) unsend(c *convRow, ev app.Event, body *pbBody) error {
 	if _, err := w.exec("insert unsend", `INSERT OR IGNORE INTO unsends (target, author, conv, pos) VALUES (?, ?, ?, ?)`,
 		t.id[:], ev.Author[:], c.id[:], evPos(ev)); err != nil {
 		return err
+	}
+	if !ok && c.early != nil {
+		c.early[t.id] = true
 	}
 	if !ok || t.unsent {
 		return nil
@@ -746,4 +758,32 @@ func (w *wtx) opened(c *convRow, ev app.Event, body *pbBody) error {
 	}
 	_, err = w.exec("mark opened", `INSERT OR IGNORE INTO opened (target, author) VALUES (?, ?)`, t.id[:], ev.Author[:])
 	return err
+}
+
+// earlyTargets loads, once per conversation and transaction, the targets
+// of edits and unsends that are stored but whose message is not: the only
+// messages that need a look for them when they are inserted. Edits and
+// unsends are few, so the scan is small; doing it per message was a fifth
+// of ingest.
+func (w *wtx) earlyTargets(c *convRow) (map[app.EventID]bool, error) {
+	if c.early != nil {
+		return c.early, nil
+	}
+	rows, err := w.tx.QueryContext(w.ctx, `
+		SELECT target FROM edits e WHERE e.conv = ?1 AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = e.target)
+		UNION
+		SELECT target FROM unsends u WHERE u.conv = ?1 AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = u.target)`, c.id[:])
+	if err != nil {
+		return nil, fmt.Errorf("store: early edits: %w", err)
+	}
+	defer rows.Close()
+	c.early = map[app.EventID]bool{}
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, fmt.Errorf("store: early edits: %w", err)
+		}
+		c.early[app.EventID(key32(b))] = true
+	}
+	return c.early, rows.Err()
 }

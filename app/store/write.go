@@ -50,6 +50,9 @@ type convRow struct {
 	members      int
 	selfSeen     []byte // self's seen position, nil if none
 	dirty        bool
+	// early holds the targets of edits and unsends stored before their
+	// target arrived; nil until first needed in this transaction.
+	early map[app.EventID]bool
 }
 
 // lastMsg is the summary's last visible message.

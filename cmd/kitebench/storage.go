@@ -35,7 +35,7 @@ type seedResult struct {
 	took       time.Duration
 }
 
-var seededRE = regexp.MustCompile(`\(([0-9.]+) events/s\)`)
+var seededRE = regexp.MustCompile(`ingest ([0-9.]+) events/s`)
 
 // seed runs `kite demo seed` into a new data dir (once per size).
 func (b *bench) seed(ctx context.Context, msgs, convs int) (*seedResult, error) {
