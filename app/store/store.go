@@ -69,6 +69,12 @@ func Open(path string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
+	// Checkpoint the WAL every ~40 MB rather than every 4 MB: ingest
+	// commits spend less time copying pages back into the database.
+	if _, err := w.Exec(`PRAGMA wal_autocheckpoint = 10000`); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
 	if err := migrate(w); err != nil {
 		w.Close()
 		return nil, err

@@ -27,6 +27,9 @@ type wtx struct {
 	// writes nothing; wrote tells whether anything was written since it
 	// was last reset.
 	pending *app.Incoming
+	// maxLamport is the highest lamport inserted per conversation in this
+	// transaction; flush folds it into conversations.max_lamport.
+	maxLamport map[app.ConvID]uint64
 	wrote   bool
 }
 
@@ -166,6 +169,12 @@ func (w *wtx) conv(id app.ConvID) (*convRow, error) {
 
 // flush writes the dirty cached conversation rows.
 func (w *wtx) flush() error {
+	for conv, l := range w.maxLamport {
+		if _, err := w.exec("update max lamport", `UPDATE conversations SET max_lamport = max(max_lamport, ?) WHERE id = ?`,
+			l, conv[:]); err != nil {
+			return err
+		}
+	}
 	for _, c := range w.convs {
 		if !c.dirty {
 			continue
@@ -239,7 +248,7 @@ func (s *Store) Append(ctx context.Context, self app.PeerKey, d app.Draft, sign 
 			return fmt.Errorf("store: append: last own event: %w", err)
 		}
 		var maxLamport uint64
-		if err := w.tx.QueryRowContext(ctx, `SELECT coalesce(max(lamport), 0) FROM events WHERE conv = ?`,
+		if err := w.tx.QueryRowContext(ctx, `SELECT coalesce((SELECT max_lamport FROM conversations WHERE id = ?), 0)`,
 			d.Conv[:]).Scan(&maxLamport); err != nil {
 			return fmt.Errorf("store: append: lamport: %w", err)
 		}
@@ -446,6 +455,12 @@ func (e *forkError) Unwrap() error { return app.ErrFork }
 func (w *wtx) insertEvent(in app.Incoming) error {
 	w.wrote = true
 	ev := in.Event
+	if ev.Lamport > w.maxLamport[ev.Conv] {
+		if w.maxLamport == nil {
+			w.maxLamport = make(map[app.ConvID]uint64)
+		}
+		w.maxLamport[ev.Conv] = ev.Lamport
+	}
 	var prev, via, body any
 	if ev.Seq > 1 {
 		prev = ev.Prev[:]
