@@ -30,7 +30,7 @@ type wtx struct {
 	// maxLamport is the highest lamport inserted per conversation in this
 	// transaction; flush folds it into conversations.max_lamport.
 	maxLamport map[app.ConvID]uint64
-	wrote   bool
+	wrote      bool
 }
 
 // convRow is the cached part of a conversations row the log updates.
