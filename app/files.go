@@ -227,7 +227,7 @@ func (s *Service) SendFile(ctx context.Context, conv ConvID, path string, opts M
 	var photo []byte
 	if kind == media.KindPhoto && opts.Mode == ModeKeep {
 		if fi.Size() > MaxPhotoBytes {
-			return Event{}, Userf(ErrTooLarge, "%s is %s; a photo is at most %s (send it as a file inside a zip to keep it as it is)", m.Name, humanBytes(fi.Size()), humanBytes(MaxPhotoBytes))
+			return Event{}, Userf(ErrTooLarge, "%s is %s; a photo is at most %s (send it as a file inside a zip to keep it as it is)", m.Name, HumanBytes(fi.Size()), HumanBytes(MaxPhotoBytes))
 		}
 		raw, err := io.ReadAll(io.LimitReader(f, MaxPhotoBytes+1))
 		if err != nil {
@@ -242,14 +242,14 @@ func (s *Service) SendFile(ctx context.Context, conv ConvID, path string, opts M
 
 	if opts.Mode != ModeKeep {
 		if fi.Size() > MaxViewOnceBytes {
-			return Event{}, Userf(ErrTooLarge, "%s is %s; view-once media is at most %s", m.Name, humanBytes(fi.Size()), humanBytes(MaxViewOnceBytes))
+			return Event{}, Userf(ErrTooLarge, "%s is %s; view-once media is at most %s", m.Name, HumanBytes(fi.Size()), HumanBytes(MaxViewOnceBytes))
 		}
 		data, err := io.ReadAll(io.LimitReader(f, MaxViewOnceBytes+1))
 		if err != nil {
 			return Event{}, fmt.Errorf("app: send file: read: %w", err)
 		}
 		if len(data) > MaxViewOnceBytes {
-			return Event{}, Userf(ErrTooLarge, "%s is larger than %s; view-once media is at most that", m.Name, humanBytes(MaxViewOnceBytes))
+			return Event{}, Userf(ErrTooLarge, "%s is larger than %s; view-once media is at most that", m.Name, HumanBytes(MaxViewOnceBytes))
 		}
 		m.Size = uint64(len(data))
 		return s.SendEphemeral(ctx, conv, data, m)
@@ -260,7 +260,7 @@ func (s *Service) SendFile(ctx context.Context, conv ConvID, path string, opts M
 		return Event{}, Userf(ErrInvalid, "this Kite has no file store: files cannot be sent")
 	}
 	if fi.Size() > store.MaxSize() {
-		return Event{}, Userf(ErrTooLarge, "%s is %s; the largest file Kite sends is %s", m.Name, humanBytes(fi.Size()), humanBytes(store.MaxSize()))
+		return Event{}, Userf(ErrTooLarge, "%s is %s; the largest file Kite sends is %s", m.Name, HumanBytes(fi.Size()), HumanBytes(store.MaxSize()))
 	}
 	key := "import:" + path
 	s.record(key, func(t *Transfer) { t.Direction, t.Name, t.Total = "import", m.Name, fi.Size() })
@@ -368,7 +368,7 @@ func (s *Service) mediaBlob(ctx context.Context, msg EventID) (Message, BlobStor
 		return m, nil, Userf(ErrInvalid, "%s could not be downloaded: %s", m.Media.Name, t.Error)
 	case ok && t.Total > 0:
 		return m, nil, Userf(ErrInvalid, "%s is still downloading: %d%% (%s of %s)", m.Media.Name,
-			t.Done*100/t.Total, humanBytes(t.Done), humanBytes(t.Total))
+			t.Done*100/t.Total, HumanBytes(t.Done), HumanBytes(t.Total))
 	}
 	return m, nil, Userf(ErrInvalid, "%s has not arrived yet: it downloads when the sender is online", m.Media.Name)
 }
@@ -429,18 +429,4 @@ func (s *Service) MediaFile(ctx context.Context, msg EventID) (string, error) {
 		return "", err
 	}
 	return store.Path(m.Media.Hash), nil
-}
-
-// humanBytes writes a size for people: 512 B, 1.5 MB, 2.1 GB.
-func humanBytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }

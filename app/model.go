@@ -1,6 +1,9 @@
 package app
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // ConvKind tells a 1:1 conversation from a group.
 type ConvKind int
@@ -275,4 +278,18 @@ type InboxQuery struct {
 type InboxCursor struct {
 	LastAt time.Time
 	ID     ConvID
+}
+
+// HumanBytes writes a size for people: 512 B, 1.5 MB, 2.1 GB.
+func HumanBytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }

@@ -85,7 +85,7 @@ func (s *Store) Open(h app.Hash) (*os.File, error) {
 }
 
 func tooLarge(size, max int64) error {
-	return app.Userf(app.ErrTooLarge, "the file is %s; the largest file Kite sends is %s", HumanBytes(size), HumanBytes(max))
+	return app.Userf(app.ErrTooLarge, "the file is %s; the largest file Kite sends is %s", app.HumanBytes(size), app.HumanBytes(max))
 }
 
 // Import copies r into the store and returns the blob's hash and size.
@@ -250,20 +250,6 @@ func (s *Store) Pending() ([]app.PendingBlob, error) {
 		out = append(out, app.PendingBlob{Hash: h, Ref: app.EventID(ref)})
 	}
 	return out, nil
-}
-
-// HumanBytes writes a size for people: 512 B, 1.5 MB, 2.0 GB.
-func HumanBytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }
 
 func writeFileSync(path string, b []byte) error {

@@ -237,7 +237,7 @@ func (b *progressBar) update(done, total int64) {
 	if fill < width {
 		bar += ">" + strings.Repeat(" ", width-fill-1)
 	}
-	line := fmt.Sprintf("\r%s [%s] %3d%% %s/%s", b.label, bar, int(frac*100), blobs.HumanBytes(done), blobs.HumanBytes(total))
+	line := fmt.Sprintf("\r%s [%s] %3d%% %s/%s", b.label, bar, int(frac*100), app.HumanBytes(done), app.HumanBytes(total))
 	if line == b.last {
 		return
 	}

@@ -510,7 +510,7 @@ func (b *blobState) want(ctx context.Context, id app.EventID) {
 	}
 	if int64(msg.Media.Size) > store.MaxSize() {
 		b.n.svc.ProgressFrom(h, msg.Author, 0, int64(msg.Media.Size), app.Userf(app.ErrTooLarge,
-			"%s is %s; this device takes files up to %s", msg.Media.Name, humanSize(int64(msg.Media.Size)), humanSize(store.MaxSize())))
+			"%s is %s; this device takes files up to %s", msg.Media.Name, app.HumanBytes(int64(msg.Media.Size)), app.HumanBytes(store.MaxSize())))
 		return
 	}
 	part, err := store.Receive(h, id)
@@ -962,17 +962,4 @@ func (b *blobState) closeAll() {
 			t.part.Close()
 		}
 	}
-}
-
-func humanSize(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
 }

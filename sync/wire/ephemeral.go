@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"unicode/utf8"
 )
 
@@ -146,25 +145,9 @@ func (w *Writer) WriteEph(f EphFrame) error {
 // ReadEph reads and decodes one ephemeral frame of at most the Reader's
 // limit. A chunk's Data is valid until the next read.
 func (r *Reader) ReadEph() (EphFrame, error) {
-	n, err := r.ReadLen()
+	b, err := r.readBody()
 	if err != nil {
 		return EphFrame{}, err
 	}
-	b := r.buf[:0]
-	for len(b) < n {
-		want := min(n, len(b)+chunk)
-		if cap(b) < want {
-			b = append(b[:cap(b)], make([]byte, want-cap(b))...)[:len(b)]
-		}
-		k, err := io.ReadFull(r.r, b[len(b):want])
-		b = b[:len(b)+k]
-		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return EphFrame{}, fmt.Errorf("wire: read frame: %w", err)
-		}
-	}
-	r.buf = b
 	return DecodeEph(b)
 }

@@ -148,28 +148,10 @@ func (r *Reader) ReadLen() (int, error) {
 // ReadFrame reads and decodes one frame. io.EOF means the stream ended
 // cleanly between frames.
 func (r *Reader) ReadFrame() (*Frame, error) {
-	n, err := r.ReadLen()
+	b, err := r.readBody()
 	if err != nil {
 		return nil, err
 	}
-	// Memory follows the bytes that actually arrive: a peer that claims
-	// 1 MiB and sends nothing holds at most one chunk.
-	b := r.buf[:0]
-	for len(b) < n {
-		want := min(n, len(b)+chunk)
-		if cap(b) < want {
-			b = append(b[:cap(b)], make([]byte, want-cap(b))...)[:len(b)]
-		}
-		k, err := io.ReadFull(r.r, b[len(b):want])
-		b = b[:len(b)+k]
-		if err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return nil, fmt.Errorf("wire: read frame: %w", err)
-		}
-	}
-	r.buf = b
 	f, err := Decode(b) // proto.Unmarshal copies bytes fields: buf is reused
 	if cap(r.buf) > 64<<10 {
 		r.buf = nil // do not keep a large buffer for a long-lived stream
@@ -201,4 +183,32 @@ func (w *Writer) WriteFrame(f *Frame) error {
 		w.buf = nil
 	}
 	return nil
+}
+
+// readBody reads one length-prefixed frame body into the Reader's buffer;
+// it is valid until the next read. Memory follows the bytes that
+// actually arrive: a peer that claims 1 MiB and sends nothing holds at
+// most one chunk.
+func (r *Reader) readBody() ([]byte, error) {
+	n, err := r.ReadLen()
+	if err != nil {
+		return nil, err
+	}
+	b := r.buf[:0]
+	for len(b) < n {
+		want := min(n, len(b)+chunk)
+		if cap(b) < want {
+			b = append(b[:cap(b)], make([]byte, want-cap(b))...)[:len(b)]
+		}
+		k, err := io.ReadFull(r.r, b[len(b):want])
+		b = b[:len(b)+k]
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, fmt.Errorf("wire: read frame: %w", err)
+		}
+	}
+	r.buf = b
+	return b, nil
 }
