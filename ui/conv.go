@@ -23,6 +23,9 @@ const pageSize = 50
 type convView struct {
 	u    *UI
 	root fyne.CanvasObject
+	// openedAt is when open was asked for, to log how long the newest
+	// page took to show (KITE_LOG=info; the benchmark reads it).
+	openedAt time.Time
 
 	av      *avatar
 	title   *widget.Label
@@ -172,6 +175,7 @@ func (v *convView) open(id app.ConvID) {
 	}
 	v.close()
 	v.id = id
+	v.openedAt = time.Now()
 	v.c = app.Conversation{ID: id}
 	v.msgs, v.rows, v.members = nil, nil, nil
 	v.quotes = make(map[app.EventID]app.Message)
@@ -242,6 +246,8 @@ func (v *convView) load(first bool) {
 			v.rebuild(atBottom)
 			if first {
 				v.ready = true
+				u.log.Info("conversation shown", "conv", id.String()[:12], "messages", len(ms),
+					"took_ms", float64(time.Since(v.openedAt).Microseconds())/1000)
 			}
 			if !atBottom && newFromOthers {
 				v.pill.Show()

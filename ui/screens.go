@@ -88,3 +88,9 @@ func (u *UI) showInfoWhenLoaded() {
 		}, nil
 	})
 }
+
+// Open shows a conversation; it may be called from any goroutine after
+// ShowMain.
+func (u *UI) Open(id app.ConvID) {
+	u.do(func() { u.openConv(id) })
+}

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
+	"kite/app"
 	"kite/crypto/keys"
 	"kite/crypto/seal"
 	"kite/sync/node"
@@ -25,6 +26,8 @@ func (c *cli) gui(args []string) error {
 	fs := flagSet("kite", &g)
 	opts.register(fs)
 	fs.StringVar(&screen, "screen", "", "open on a screen: inbox, direct, group, requests, info, new, settings")
+	var openConv string
+	fs.StringVar(&openConv, "open", "", "open this conversation (its ID)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -60,6 +63,11 @@ func (c *cli) gui(args []string) error {
 		u.ShowMain()
 		if screen != "" {
 			u.ShowScreen(screen)
+		}
+		if id, err := app.ParseConvID(openConv); err == nil {
+			u.Open(id)
+		} else if openConv != "" {
+			log.Warn("--open takes a conversation ID", "err", err)
 		}
 		go func() { _ = u.Run(ctx) }()
 		if n != nil {

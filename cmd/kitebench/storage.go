@@ -188,12 +188,10 @@ func (b *bench) storeReads(ctx context.Context, s *seedResult) (*storeFigures, e
 		return nil, err
 	}
 	defer db.Close()
-	var conv []byte
-	if err := db.QueryRowContext(ctx, `SELECT conv, count(*) AS n FROM messages GROUP BY conv ORDER BY n DESC LIMIT 1`).Scan(&conv, &fig.bigConvMsgs); err != nil {
-		return nil, fmt.Errorf("biggest conversation: %w", err)
+	if fig.bigConv, fig.bigConvMsgs, err = biggestConv(ctx, db); err != nil {
+		return nil, err
 	}
-	copy(fig.bigConv[:], conv)
-	rows, err := db.QueryContext(ctx, `SELECT lamport, author, seq FROM messages WHERE conv = ?`, conv)
+	rows, err := db.QueryContext(ctx, `SELECT lamport, author, seq FROM messages WHERE conv = ?`, fig.bigConv[:])
 	if err != nil {
 		return nil, err
 	}
@@ -481,4 +479,16 @@ func drain(rows *sql.Rows, err error) error {
 		}
 	}
 	return rows.Err()
+}
+
+// biggestConv is the conversation with the most messages, and how many.
+func biggestConv(ctx context.Context, db *sql.DB) (app.ConvID, int, error) {
+	var conv []byte
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT conv, count(*) AS n FROM messages GROUP BY conv ORDER BY n DESC LIMIT 1`).Scan(&conv, &n); err != nil {
+		return app.ConvID{}, 0, fmt.Errorf("biggest conversation: %w", err)
+	}
+	var id app.ConvID
+	copy(id[:], conv)
+	return id, n, nil
 }

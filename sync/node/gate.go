@@ -79,8 +79,19 @@ var systemLimit = rcmgr.ResourceLimits{
 	Streams: 8192, StreamsInbound: 4096, StreamsOutbound: 4096,
 }
 
+// protocolLimit bounds each Kite protocol across all peers. libp2p's
+// default of 64 MiB per protocol holds about 128 yamux streams (each
+// reserves its receive window), which capped a 250-member group's
+// fan-out at 131 members; per-peer limits still bound each peer.
+var protocolLimit = rcmgr.ResourceLimits{
+	Streams: 8192, StreamsInbound: 4096, StreamsOutbound: 4096,
+	Memory: 1 << 30,
+}
+
 func newLimiter(isContact func(peer.ID) bool) *limiter {
-	limits := rcmgr.PartialLimitConfig{System: systemLimit, Transient: systemLimit}.Build(rcmgr.DefaultLimits.AutoScale())
+	limits := rcmgr.PartialLimitConfig{
+		System: systemLimit, Transient: systemLimit, ProtocolDefault: protocolLimit,
+	}.Build(rcmgr.DefaultLimits.AutoScale())
 	return &limiter{Limiter: rcmgr.NewFixedLimiter(limits), isContact: isContact}
 }
 
