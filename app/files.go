@@ -222,8 +222,7 @@ func (s *Service) SendFile(ctx context.Context, conv ConvID, path string, opts M
 	// Photos kept in the chat are sent as media.PreparePhoto makes them:
 	// upright, without EXIF or GPS, with an inline thumbnail. They are
 	// small enough to decode in memory; anything else streams from the
-	// file. View-once bytes go to SendEphemeral as they are: that path
-	// owns what it does with them.
+	// file. View-once photos are cleaned the same way below, in memory.
 	var photo []byte
 	if kind == media.KindPhoto && opts.Mode == ModeKeep {
 		if fi.Size() > MaxPhotoBytes {
@@ -251,8 +250,20 @@ func (s *Service) SendFile(ctx context.Context, conv ConvID, path string, opts M
 		if len(data) > MaxViewOnceBytes {
 			return Event{}, Userf(ErrTooLarge, "%s is larger than %s; view-once media is at most that", m.Name, HumanBytes(MaxViewOnceBytes))
 		}
+		if kind == media.KindPhoto {
+			// Metadata (EXIF location above all) goes, as for kept
+			// photos; no thumbnail is made: nothing of it may linger.
+			clean, mt, w, h, _, err := media.PreparePhoto(data)
+			clear(data)
+			if err != nil {
+				return Event{}, Userf(ErrInvalid, "%s could not be prepared as a photo: %v", m.Name, err)
+			}
+			data, m.Mime, m.Width, m.Height = clean, mt, uint32(w), uint32(h)
+		}
 		m.Size = uint64(len(data))
-		return s.SendEphemeral(ctx, conv, data, m)
+		ev, err := s.SendEphemeral(ctx, conv, data, m)
+		clear(data) // SendEphemeral keeps sealed copies only
+		return ev, err
 	}
 
 	store := s.Blobs()

@@ -22,6 +22,7 @@ import (
 
 	"kite/app"
 	"kite/app/localapi"
+	"kite/app/media"
 )
 
 // markedPNG is a small PNG whose tEXt chunk and (uncompressed) pixel rows
@@ -203,7 +204,16 @@ func TestViewOnceLeavesNoTrace(t *testing.T) {
 	}
 	marker := "KITE-VIEWONCE-" + hex.EncodeToString(rnd[:]) // never printed
 	pic := markedPNG(t, marker)
-	sum := sha256.Sum256(pic)
+	// What is sent is the photo without its metadata (the tEXt chunk
+	// with the marker goes): its hash is what the viewer must see.
+	clean, _, _, _, _, err := media.PreparePhoto(pic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(clean, []byte(marker)) {
+		t.Fatal("the photo still carries its text metadata after cleaning")
+	}
+	sum := sha256.Sum256(clean)
 	want := hex.EncodeToString(sum[:])
 
 	da, db := initDir(t, "ada"), initDir(t, "bob")
@@ -241,8 +251,8 @@ func TestViewOnceLeavesNoTrace(t *testing.T) {
 	if err != nil {
 		t.Fatalf("kite view: %v", plain(err))
 	}
-	if v.SHA256 != want || v.Size != len(pic) || v.State != app.EphemeralViewed {
-		t.Fatalf("kite view: got %d bytes, sha256 %s, state %s; want %d, %s, viewed", v.Size, v.SHA256, v.State, len(pic), want)
+	if v.SHA256 != want || v.Size != len(clean) || v.State != app.EphemeralViewed {
+		t.Fatalf("kite view: got %d bytes, sha256 %s, state %s; want %d, %s, viewed", v.Size, v.SHA256, v.State, len(clean), want)
 	}
 	if _, err := viewCLI(t, db, once); err == nil || !strings.Contains(plain(err), "already viewed") {
 		t.Fatalf("second view: got %v, want already viewed", err)
