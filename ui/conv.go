@@ -338,6 +338,22 @@ func (v *convView) rebuild(bottom bool) {
 	v.list.Refresh()
 	if bottom {
 		v.list.ScrollToBottom()
+		// The list takes new row heights into its content size at its
+		// next layout; scrolling again then reaches the real bottom
+		// (otherwise the newest message can stay just out of view).
+		gen, ctx := v.gen, v.u.ctx
+		go func() {
+			select {
+			case <-time.After(50 * time.Millisecond):
+			case <-ctx.Done():
+				return
+			}
+			v.u.do(func() {
+				if v.gen == gen {
+					v.list.ScrollToBottom()
+				}
+			})
+		}()
 	}
 }
 

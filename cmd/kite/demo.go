@@ -251,6 +251,9 @@ func genConv(dc demoConv, end time.Time, rng *rand.Rand) ([]app.Incoming, error)
 		lamport++
 		k++
 		at := start.Add(time.Duration(k)*step + time.Duration(rng.Int64N(int64(step)/3+1)))
+		if at.After(end) {
+			at = end // a group's create event makes one step more
+		}
 		ev, err := app.SignEvent(dc.members[who], dc.id, kind, raw, app.Position{Seq: l.seq + 1, Prev: l.prev, Lamport: lamport}, at)
 		if err != nil {
 			return err
