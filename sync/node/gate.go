@@ -77,20 +77,23 @@ type limiter struct {
 var systemLimit = rcmgr.ResourceLimits{
 	Conns: 1024, ConnsInbound: 512, ConnsOutbound: 512,
 	Streams: 8192, StreamsInbound: 4096, StreamsOutbound: 4096,
+	Memory: 3 << 29, // 1.5 GiB of reservations, whatever the machine's RAM
 }
 
-// protocolLimit bounds each Kite protocol across all peers. libp2p's
-// default of 64 MiB per protocol holds about 128 yamux streams (each
-// reserves its receive window), which capped a 250-member group's
-// fan-out at 131 members; per-peer limits still bound each peer.
-var protocolLimit = rcmgr.ResourceLimits{
+// serviceLimit bounds each Kite protocol and service across all peers.
+// Every sync session reserves 2 MiB (two frames) in the kite.sync
+// service; libp2p's scaled default of about 256 MiB per service held 128
+// sessions, which capped a 250-member group's fan-out at 131 members.
+// Per-peer limits still bound what each peer can take.
+var serviceLimit = rcmgr.ResourceLimits{
 	Streams: 8192, StreamsInbound: 4096, StreamsOutbound: 4096,
-	Memory: 1 << 30,
+	Memory: 2 << 30,
 }
 
 func newLimiter(isContact func(peer.ID) bool) *limiter {
 	limits := rcmgr.PartialLimitConfig{
-		System: systemLimit, Transient: systemLimit, ProtocolDefault: protocolLimit,
+		System: systemLimit, Transient: systemLimit,
+		ServiceDefault: serviceLimit, ProtocolDefault: serviceLimit,
 	}.Build(rcmgr.DefaultLimits.AutoScale())
 	return &limiter{Limiter: rcmgr.NewFixedLimiter(limits), isContact: isContact}
 }
