@@ -14,7 +14,7 @@ package app
 //     plaintext in memory. The sender zeroes and drops the copy once the
 //     recipient acknowledged it.
 //   - ViewEphemeral hands the plaintext out for one view (two with
-//     ModeAllowReply); the caller's release zeroes it. The first view
+//     ModeAllowReplay); the caller's release zeroes it. The first view
 //     appends a KindOpened event, so the sender sees "Opened".
 //   - Nothing here is ever written to the store, a file or a log. A
 //     restart forgets everything: an unviewed item is then "expired" on
@@ -112,13 +112,13 @@ func (s *Service) SetEphemeralFetcher(f EphemeralFetcher) {
 }
 
 // SendEphemeral sends view-once media (m.Mode ModeViewOnce or
-// ModeAllowReply) to conv. data is sealed to every other member and held
+// ModeAllowReplay) to conv. data is sealed to every other member and held
 // in this device's memory only; the event carries m's metadata (MIME,
 // name, size, dimensions, duration, caption, reply) and the SHA-256 of
 // data, never a thumbnail. SendEphemeral keeps no reference to data: the
 // caller should clear it when done.
 func (s *Service) SendEphemeral(ctx context.Context, conv ConvID, data []byte, m *pb.Media) (Event, error) {
-	if m == nil || (m.GetMode() != ModeViewOnce && m.GetMode() != ModeAllowReply) {
+	if m == nil || (m.GetMode() != ModeViewOnce && m.GetMode() != ModeAllowReplay) {
 		return Event{}, Userf(ErrInvalid, "view-once media is sent to view once or to allow one replay")
 	}
 	if len(data) == 0 {
@@ -389,7 +389,7 @@ func (s *Service) StoreEphemeral(ctx context.Context, msg EventID, from PeerKey,
 		return nil
 	}
 	h.data, h.views = plain, 1
-	if h.mode == ModeAllowReply {
+	if h.mode == ModeAllowReplay {
 		h.views = 2
 	}
 	s.eph.held += int64(len(plain))

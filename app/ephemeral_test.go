@@ -169,7 +169,7 @@ func TestEphemeralReplay(t *testing.T) {
 	a, b, conv := pair(t)
 	fetcherFor(b, a)
 	data := photo(t, 500)
-	ev := sendPhoto(t, a, conv, data, app.ModeAllowReply)
+	ev := sendPhoto(t, a, conv, data, app.ModeAllowReplay)
 	deliver(t, a, b, conv)
 	for i := range 2 {
 		// ViewEphemeral fetches by itself while it is waiting.

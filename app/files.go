@@ -182,7 +182,7 @@ func (s *Service) SendFile(ctx context.Context, conv ConvID, path string, opts M
 	if !utf8.ValidString(opts.Caption) || utf8.RuneCountInString(opts.Caption) > MaxTextRunes {
 		return Event{}, Userf(ErrInvalid, "a caption is at most %d characters of text", MaxTextRunes)
 	}
-	if opts.Mode < ModeKeep || opts.Mode > ModeAllowReply {
+	if opts.Mode < ModeKeep || opts.Mode > ModeAllowReplay {
 		return Event{}, Userf(ErrInvalid, "unknown media mode %d", opts.Mode)
 	}
 	c, err := s.writable(ctx, conv)

@@ -31,7 +31,7 @@ func (c *composer) attachItems() []*fyne.MenuItem {
 		fyne.NewMenuItemWithIcon("File", theme.FileIcon(), pick(nil, app.MediaOptions{})),
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItemWithIcon("View once photo", theme.VisibilityIcon(), pick(stillFilter, app.MediaOptions{Mode: app.ModeViewOnce})),
-		fyne.NewMenuItemWithIcon("Allow-one-replay photo", theme.MediaReplayIcon(), pick(stillFilter, app.MediaOptions{Mode: app.ModeAllowReply})),
+		fyne.NewMenuItemWithIcon("Allow-one-replay photo", theme.MediaReplayIcon(), pick(stillFilter, app.MediaOptions{Mode: app.ModeAllowReplay})),
 	}
 }
 

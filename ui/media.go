@@ -378,7 +378,7 @@ func (mv *mediaView) buildVoice() {
 func (mv *mediaView) buildOnce() {
 	md := mv.m.Media
 	what := mediaWhat(md) + " · View once"
-	if md.Mode == app.ModeAllowReply {
+	if md.Mode == app.ModeAllowReplay {
 		what = mediaWhat(md) + " · Allow replay"
 	}
 	title := widget.NewLabel(what)

@@ -7,8 +7,6 @@ import (
 	"kite/app"
 )
 
-type contextT = context.Context
-
 func (s *Server) onPeer(f func(context.Context, app.PeerKey) error) func(*http.Request, none) (any, error) {
 	return func(r *http.Request, _ none) (any, error) {
 		k, err := s.peerParam(r)

@@ -83,7 +83,7 @@ func (s *Server) ephemeralRoutes() {
 		}
 		mode := app.ModeViewOnce
 		if in.Replay {
-			mode = app.ModeAllowReply
+			mode = app.ModeAllowReplay
 		}
 		return sent(s.svc.SendFile(r.Context(), c, in.Path, app.MediaOptions{Mode: mode, Caption: in.Caption}))
 	}))

@@ -55,7 +55,7 @@ func (s *Server) fileRoutes() {
 
 func (s *Server) sendFile(r *http.Request, in FileReq) (any, error) {
 	ctx := r.Context()
-	mode, ok := map[string]int{"": app.ModeKeep, "keep": app.ModeKeep, "view-once": app.ModeViewOnce, "replay": app.ModeAllowReply}[in.Mode]
+	mode, ok := map[string]int{"": app.ModeKeep, "keep": app.ModeKeep, "view-once": app.ModeViewOnce, "replay": app.ModeAllowReplay}[in.Mode]
 	if !ok {
 		return nil, app.Userf(app.ErrInvalid, "mode is keep, view-once or replay, not %q", in.Mode)
 	}

@@ -298,7 +298,7 @@ func (s *Server) routes() {
 	}))
 	m.HandleFunc("POST /v1/groups/{conv}/add", handle(s, s.onMembers(s.svc.AddMembers)))
 	m.HandleFunc("POST /v1/groups/{conv}/remove", handle(s, s.onMembers(s.svc.RemoveMembers)))
-	m.HandleFunc("POST /v1/groups/{conv}/promote", handle(s, s.onMembers(func(ctx contextT, c app.ConvID, ks []app.PeerKey) (app.Event, error) {
+	m.HandleFunc("POST /v1/groups/{conv}/promote", handle(s, s.onMembers(func(ctx context.Context, c app.ConvID, ks []app.PeerKey) (app.Event, error) {
 		if len(ks) != 1 {
 			return app.Event{}, app.Userf(app.ErrInvalid, "promote one member at a time")
 		}

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"kite/app"
 	"kite/app/localapi"
 )
 
@@ -394,5 +393,3 @@ func ago(t time.Time) string {
 	}
 	return t.Format("2006-01-02")
 }
-
-var _ = app.Primary

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"kite/app"
 	"kite/app/localapi"
@@ -286,5 +285,3 @@ func printPeers(c *cli, raw json.RawMessage) error {
 	}
 	return w.Flush()
 }
-
-var _ = time.Now

@@ -153,7 +153,7 @@ func TestEphemeralExchange(t *testing.T) {
 	a, b, conv := ephPair(t)
 	b.svc.SetEphemeralFetcher(nil) // the exchange runs over a pipe
 	data := randomBytes(t, 5<<20)
-	ev := sendViewOnce(t, a, conv, data, app.ModeAllowReply)
+	ev := sendViewOnce(t, a, conv, data, app.ModeAllowReplay)
 	deliverEvents(t, a, b, conv)
 	size := len(data) + seal.Overhead
 
