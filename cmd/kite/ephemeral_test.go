@@ -216,15 +216,7 @@ func TestViewOnceLeavesNoTrace(t *testing.T) {
 	sum := sha256.Sum256(clean)
 	want := hex.EncodeToString(sum[:])
 
-	da, db := initDir(t, "ada"), initDir(t, "bob")
-	a, b := startServe(t, da), startServe(t, db)
-	a.do(http.MethodPost, "/v1/contacts", localapi.CodeReq{Code: b.code}, nil)
-	b.do(http.MethodPost, "/v1/contacts", localapi.CodeReq{Code: a.code}, nil)
-	waitFor(t, 10*time.Second, "ada and bob connect", func() bool {
-		var ps []localapi.ConnectedPeer
-		a.do(http.MethodGet, "/v1/peers", nil, &ps)
-		return len(ps) == 1
-	})
+	a, b, da, db := connectedPair(t)
 	srcDir := t.TempDir()
 	send := func(replay bool) app.EventID {
 		path := filepath.Join(srcDir, "photo.png")

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"kite/app"
-	"kite/app/localapi"
 )
 
 // TestSendFileKillResume sends 100 MiB with `kite send-file` between two
@@ -28,15 +27,7 @@ func TestSendFileKillResume(t *testing.T) {
 	}
 	start := time.Now()
 	const size = 100 << 20
-	da, db := initDir(t, "ada"), initDir(t, "bob")
-	a, b := startServe(t, da), startServe(t, db)
-	a.do(http.MethodPost, "/v1/contacts", localapi.CodeReq{Code: b.code}, nil)
-	b.do(http.MethodPost, "/v1/contacts", localapi.CodeReq{Code: a.code}, nil)
-	waitFor(t, 10*time.Second, "ada and bob connect", func() bool {
-		var ps []localapi.ConnectedPeer
-		a.do(http.MethodGet, "/v1/peers", nil, &ps)
-		return len(ps) == 1
-	})
+	a, b, da, db := connectedPair(t)
 
 	seed := rand.Uint64()
 	t.Logf("100 MiB of random bytes, seed %d", seed)

@@ -120,6 +120,22 @@ func (p *proc) messages(conv string, limit int) []app.Message {
 	return ms
 }
 
+// connectedPair starts ada and bob as `kite serve`, makes them contacts
+// and waits until they are connected.
+func connectedPair(t *testing.T) (a, b *proc, da, db string) {
+	t.Helper()
+	da, db = initDir(t, "ada"), initDir(t, "bob")
+	a, b = startServe(t, da), startServe(t, db)
+	a.do(http.MethodPost, "/v1/contacts", localapi.CodeReq{Code: b.code}, nil)
+	b.do(http.MethodPost, "/v1/contacts", localapi.CodeReq{Code: a.code}, nil)
+	waitFor(t, 10*time.Second, "ada and bob connect", func() bool {
+		var ps []localapi.ConnectedPeer
+		a.do(http.MethodGet, "/v1/peers", nil, &ps)
+		return len(ps) == 1
+	})
+	return a, b, da, db
+}
+
 // waitFor polls cond until it holds or d passes.
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
 	t.Helper()
