@@ -57,6 +57,8 @@ type UI struct {
 	now        func() time.Time
 	me         app.PeerKey
 	audio      audio.Backend
+	// chime plays the new-message sound; tests replace it.
+	chime func()
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -96,6 +98,7 @@ func New(p Params) *UI {
 	if u.log == nil {
 		u.log = slog.Default()
 	}
+	u.chime = u.playChime
 	if u.now == nil {
 		u.now = time.Now
 	}
@@ -350,7 +353,22 @@ func (u *UI) notify(ctx context.Context, conv app.ConvID, evs []app.Event) {
 			return
 		}
 		u.app.SendNotification(fyne.NewNotification(c.Title, ellipsize(body, 120)))
+		if st.Sound {
+			u.chime()
+		}
 	})
+}
+
+// playChime plays the new-message sound off the UI thread; with no
+// speaker it stays quiet (the notification still shows).
+func (u *UI) playChime() {
+	go func() {
+		ctx, cancel := context.WithTimeout(u.ctx, 5*time.Second)
+		defer cancel()
+		if err := audio.Play(ctx, u.audio, audio.Chime(), nil); err != nil {
+			u.log.Debug("ui: chime", "err", err)
+		}
+	}()
 }
 
 // Run follows the service's updates and refreshes what they touch, until

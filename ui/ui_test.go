@@ -570,3 +570,59 @@ func TestFirstRunChecksHandle(t *testing.T) {
 }
 
 var _ = ed25519.PublicKeySize
+
+// TestNotifications: a new message from someone else in an unmuted
+// Primary chat that is not open in front makes a notification, with the
+// chime when sound is on; muted chats and paused notifications stay quiet.
+func TestNotifications(t *testing.T) {
+	w := newWorld(t)
+	u := w.u
+	ctx := context.Background()
+	chimes := 0
+	u.chime = func() { chimes++ }
+	u.focused = false
+	send := func(text string) []app.Event {
+		ev, err := w.bob.svc.SendText(ctx, w.direct, text, app.EventID{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deliver(t, w.bob, w.me, w.direct)
+		return []app.Event{ev}
+	}
+	evs := send("are you coming tonight?")
+	test.AssertNotificationSent(t, fyne.NewNotification("@bob", "are you coming tonight?"), func() {
+		uiMu.Unlock()
+		u.notify(ctx, w.direct, evs)
+		uiMu.Lock()
+	})
+	if chimes != 1 {
+		t.Fatalf("chimes with sound on: got %d, want 1", chimes)
+	}
+	if _, err := w.me.svc.UpdateSettings(ctx, func(s *app.Settings) { s.Sound = false }); err != nil {
+		t.Fatal(err)
+	}
+	evs = send("hello?")
+	test.AssertNotificationSent(t, fyne.NewNotification("@bob", "hello?"), func() {
+		uiMu.Unlock()
+		u.notify(ctx, w.direct, evs)
+		uiMu.Lock()
+	})
+	if chimes != 1 {
+		t.Fatalf("chimes with sound off: got %d, want still 1", chimes)
+	}
+	for name, quiet := range map[string]func(){
+		"muted": func() { w.me.svc.Mute(ctx, w.direct, app.MuteForever) },
+		"paused": func() {
+			w.me.svc.Mute(ctx, w.direct, 0)
+			w.me.svc.UpdateSettings(ctx, func(s *app.Settings) { s.PauseAll = true })
+		},
+	} {
+		quiet()
+		evs = send("psst (" + name + ")")
+		test.AssertNotificationSent(t, nil, func() {
+			uiMu.Unlock()
+			u.notify(ctx, w.direct, evs)
+			uiMu.Lock()
+		})
+	}
+}

@@ -262,3 +262,21 @@ func TestUnknownBackend(t *testing.T) {
 		t.Error("got no error")
 	}
 }
+
+func TestChimeIsAShortValidWAV(t *testing.T) {
+	samples, rate, err := DecodeWAV(Chime())
+	if err != nil {
+		t.Fatalf("decode the chime: %v", err)
+	}
+	d := time.Duration(len(samples)) * time.Second / time.Duration(rate)
+	if d < 200*time.Millisecond || d > 500*time.Millisecond {
+		t.Fatalf("chime lasts %v; want a short sound", d)
+	}
+	var peak int16
+	for _, s := range samples {
+		peak = max(peak, s)
+	}
+	if peak < 1000 {
+		t.Fatalf("chime peak %d: silent", peak)
+	}
+}
