@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -13,10 +15,11 @@ import (
 )
 
 // FirstRun shows the "create your profile" window. create makes the
-// identity and profile (it runs off the UI thread); when it succeeds the
-// window closes and done runs on the UI thread. An error is shown in plain
-// words and the person can try again.
-func FirstRun(a fyne.App, create func(handle, name, passphrase string) error, done func()) {
+// identity and profile (it runs off the UI thread); picture is the chosen
+// profile photo, already made small, or nil. When it succeeds the window
+// closes and done runs on the UI thread. An error is shown in plain words
+// and the person can try again.
+func FirstRun(a fyne.App, create func(handle, name, passphrase string, picture []byte) error, done func()) {
 	a.Settings().SetTheme(&kiteTheme{mode: "system"})
 	w := a.NewWindow("Welcome to Kite")
 	w.SetIcon(assets.Icon)
@@ -35,6 +38,7 @@ type firstRunForm struct {
 	confirm *widget.Entry
 	msg     *widget.Label
 	create  *widget.Button
+	picture []byte // the chosen profile photo, made small
 }
 
 // goSpawn runs f on a new goroutine.
@@ -42,7 +46,7 @@ func goSpawn(f func()) { go f() }
 
 // newFirstRunForm builds the form; spawn runs the slow create call (a
 // goroutine; tests run it inline).
-func newFirstRunForm(w fyne.Window, create func(handle, name, passphrase string) error, done func(), spawn func(func())) *firstRunForm {
+func newFirstRunForm(w fyne.Window, create func(handle, name, passphrase string, picture []byte) error, done func(), spawn func(func())) *firstRunForm {
 	f := &firstRunForm{}
 	logo := widget.NewIcon(assets.Icon)
 	title := heading("Create your profile", 18)
@@ -50,8 +54,31 @@ func newFirstRunForm(w fyne.Window, create func(handle, name, passphrase string)
 	intro := caption("Kite keeps your messages on this computer and sends them straight to your friends. No account, no server.")
 	intro.Alignment = fyne.TextAlignCenter
 	av := newAvatar(72)
-	avatarBt := widget.NewButtonWithIcon("Add photo", theme.NewThemedResource(photoIcon), nil)
-	avatarBt.Disable() // profile photos arrive with media
+	chosen := caption("")
+	chosen.Alignment = fyne.TextAlignCenter
+	avatarBt := widget.NewButtonWithIcon("Add photo", theme.NewThemedResource(photoIcon), func() {
+		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+			if err != nil || r == nil {
+				return
+			}
+			path := r.URI().Path()
+			r.Close()
+			spawn(func() {
+				pic, err := readPicture(path)
+				fyne.Do(func() {
+					if err != nil {
+						f.show(app.Plain(err))
+						return
+					}
+					f.picture = pic
+					chosen.SetText("Photo: " + filepath.Base(path))
+				})
+			})
+		}, w)
+		d.SetFilter(stillFilter)
+		d.Resize(fyne.NewSize(440, 480))
+		d.Show()
+	})
 	f.handle = widget.NewEntry()
 	f.handle.SetPlaceHolder("handle (a-z, 0-9, . and _)")
 	f.name = widget.NewEntry()
@@ -89,7 +116,7 @@ func newFirstRunForm(w fyne.Window, create func(handle, name, passphrase string)
 		f.create.Disable()
 		f.msg.Hide()
 		spawn(func() {
-			err := create(h, name, pass)
+			err := create(h, name, pass, f.picture)
 			fyne.Do(func() {
 				f.create.Enable()
 				if err != nil {
@@ -107,7 +134,7 @@ func newFirstRunForm(w fyne.Window, create func(handle, name, passphrase string)
 	form := container.NewVBox(
 		container.NewCenter(container.NewGridWrap(fyne.NewSquareSize(56), logo)),
 		title, intro,
-		container.NewCenter(av), container.NewCenter(avatarBt),
+		container.NewCenter(av), container.NewCenter(avatarBt), chosen,
 		f.handle, f.name, f.pass, f.confirm, note, f.msg, f.create)
 	f.root = container.NewPadded(container.NewCenter(withWidth(380, form)))
 	return f

@@ -548,7 +548,7 @@ func TestFirstRunChecksHandle(t *testing.T) {
 	a := test.NewTempApp(t)
 	w := a.NewWindow("x")
 	created := make(chan string, 1)
-	f := newFirstRunForm(w, func(h, n, p string) error { created <- h + "|" + n + "|" + p; return nil }, nil, func(f func()) { f() })
+	f := newFirstRunForm(w, func(h, n, p string, _ []byte) error { created <- h + "|" + n + "|" + p; return nil }, nil, func(f func()) { f() })
 	test.Type(f.handle, "Not A Handle")
 	test.Tap(f.create)
 	if !f.msg.Visible() || !strings.Contains(f.msg.Text, "handle") {

@@ -86,11 +86,19 @@ func (c *cli) gui(args []string) error {
 	sealed, _ := keys.IsSealed(dir)
 	switch {
 	case !keys.Exists(dir):
-		ui.FirstRun(a, func(handle, name, passphrase string) error {
+		ui.FirstRun(a, func(handle, name, passphrase string, picture []byte) error {
 			if _, err := createIdentity(ctx, dir, handle, name, []byte(passphrase)); err != nil {
 				return errors.New(plain(err))
 			}
-			return open([]byte(passphrase))
+			if err := open([]byte(passphrase)); err != nil {
+				return err
+			}
+			if picture != nil {
+				if _, err := inst.svc.SetAvatar(ctx, picture); err != nil {
+					log.Warn("set the profile photo", "err", err) // the profile exists; Settings can retry
+				}
+			}
+			return nil
 		}, start)
 	case sealed && pass == nil:
 		ui.Unlock(a, func(p string) error {
