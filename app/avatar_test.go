@@ -13,6 +13,7 @@ import (
 
 	"kite/app"
 	"kite/app/blobs"
+	"kite/crypto/seal"
 )
 
 func withBlobs(t *testing.T, d *device) {
@@ -79,8 +80,13 @@ func TestAvatarTravelsWithProfile(t *testing.T) {
 	json.Unmarshal(data, &w)
 	w["avatar_jpeg"] = pngOf(t, 10, 10)
 	bad, _ := json.Marshal(w)
-	_ = bad // re-signing needs ada's key: sign with it directly
 	if _, err := c.svc.ApplyProfile(ctx, a.key, bad, sig); err == nil {
 		t.Fatal("a changed profile with the old signature: got nil error")
+	}
+	if _, err := c.svc.ApplyProfile(ctx, a.key, bad, seal.SignProfile(a.id.SignPriv, bad)); !errors.Is(err, app.ErrBadEvent) {
+		t.Fatalf("a signed profile whose avatar does not match its hash: got %v, want ErrBadEvent", err)
+	}
+	if _, err := c.svc.Avatar(ctx, a.key); err == nil {
+		t.Fatal("cleo kept an avatar from a refused profile")
 	}
 }

@@ -234,7 +234,7 @@ func (s *Service) SendFile(ctx context.Context, conv ConvID, path string, opts M
 		}
 		clean, mt, w, h, thumb, err := media.PreparePhoto(raw)
 		if err != nil {
-			return Event{}, Userf(ErrInvalid, "%s could not be prepared as a photo: %v", m.Name, err)
+			return Event{}, Userf(ErrInvalid, "%s could not be sent as a photo: %s", m.Name, plainMedia(err))
 		}
 		photo, m.Mime, m.Width, m.Height, m.Thumbnail = clean, mt, uint32(w), uint32(h), thumb
 	}
@@ -256,7 +256,7 @@ func (s *Service) SendFile(ctx context.Context, conv ConvID, path string, opts M
 			clean, mt, w, h, _, err := media.PreparePhoto(data)
 			clear(data)
 			if err != nil {
-				return Event{}, Userf(ErrInvalid, "%s could not be prepared as a photo: %v", m.Name, err)
+				return Event{}, Userf(ErrInvalid, "%s could not be sent as a photo: %s", m.Name, plainMedia(err))
 			}
 			data, m.Mime, m.Width, m.Height = clean, mt, uint32(w), uint32(h)
 		}

@@ -136,7 +136,7 @@ func checkText(text string) error {
 	return nil
 }
 
-// conversation reads a conversation this device can write to.
+// writable reads a conversation this device can write to.
 func (s *Service) writable(ctx context.Context, conv ConvID) (Conversation, error) {
 	c, err := s.store.Conversation(ctx, conv)
 	if errors.Is(err, ErrNotFound) {
