@@ -87,15 +87,14 @@ func (u *UI) showOnceViewer(m app.Message, img image.Image, release func()) *onc
 		l.Alignment = fyne.TextAlignCenter
 		body = container.NewCenter(l)
 	}
-	protected, why := captureGuard(ov.win)
-	ov.guard = caption(why)
+	ov.guard = caption("")
 	ov.guard.Alignment = fyne.TextAlignCenter
-	if protected {
-		ov.guard.Hide()
-	}
 	closeBt := widget.NewButtonWithIcon("Close", theme.CancelIcon(), ov.close)
 	foot := container.NewBorder(nil, nil, nil, closeBt, ov.guard)
-	ov.win.SetContent(container.NewBorder(nil, container.NewPadded(foot), nil, nil, body))
+	// The picture goes in only after the capture guard: the window has no
+	// native handle to protect until it is shown.
+	stage := container.NewStack()
+	ov.win.SetContent(container.NewBorder(nil, container.NewPadded(foot), nil, nil, stage))
 	// Nothing to copy: the viewer holds no text and no clipboard action.
 	ov.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
 		if k.Name == fyne.KeyEscape {
@@ -112,6 +111,13 @@ func (u *UI) showOnceViewer(m app.Message, img image.Image, release func()) *onc
 	ov.win.Resize(size)
 	ov.win.CenterOnScreen()
 	ov.win.Show()
+	protected, why := captureGuard(ov.win)
+	u.log.Info("ui: view-once viewer", "capture protected", protected, "capture", why)
+	ov.guard.SetText(why)
+	if protected {
+		ov.guard.Hide()
+	}
+	stage.Add(body)
 	return ov
 }
 
