@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"kite/app/media"
@@ -433,11 +435,218 @@ func (s *Service) SaveMedia(ctx context.Context, msg EventID, dst string) error 
 }
 
 // MediaFile is the path of a kept media message's file, for opening it
-// with the system's default application. It must not be written to.
+// with the system's default application. Blobs are named by their hash,
+// with no extension to pick the application by, so this is a second name
+// for the blob that carries the file's own name (safeFileName): a hard
+// link, or a copy where the file system has none, in
+// BLOBS/named/HASH/NAME (HASH: the first 16 bytes, in hex). It is made
+// on the first call and reused after. It must not be written to, and
+// whatever deletes a blob must delete its named dir too: a hard link keeps
+// the bytes on disk. View-once media is refused.
 func (s *Service) MediaFile(ctx context.Context, msg EventID) (string, error) {
 	m, store, err := s.mediaBlob(ctx, msg)
 	if err != nil {
 		return "", err
 	}
-	return store.Path(m.Media.Hash), nil
+	blob := store.Path(m.Media.Hash)
+	// The store keeps blobs at BLOBS/ab/abcd…: named/ goes beside ab/, on
+	// the same file system, so a hard link works.
+	dir := filepath.Join(filepath.Dir(filepath.Dir(blob)), "named", fmt.Sprintf("%x", m.Media.Hash[:16]))
+	p, err := namedCopy(blob, dir, safeFileName(m.Media.Name, m.Media.MIME))
+	if err != nil {
+		return "", fmt.Errorf("app: media file: %w", err)
+	}
+	return p, nil
+}
+
+// namedCopy makes dir/name a second name for the blob at blob, unless it
+// already is one.
+func namedCopy(blob, dir, name string) (string, error) {
+	dst := filepath.Join(dir, name)
+	bi, err := os.Stat(blob)
+	if err != nil {
+		return "", err
+	}
+	if sameBlob(bi, dst) {
+		return dst, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	// Made under a temporary name and renamed into place, so a name that
+	// exists is always complete. A leading dot keeps it apart from every
+	// safe name.
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return "", err
+	}
+	tmp := filepath.Join(dir, fmt.Sprintf(".new-%x", rnd))
+	if err := os.Link(blob, tmp); err != nil {
+		// No hard links on this file system (FAT, some network shares).
+		if err := copyReadOnly(blob, tmp); err != nil {
+			os.Remove(tmp)
+			return "", err
+		}
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		os.Remove(tmp)
+		// Another call may have made it meanwhile, and Windows refuses to
+		// replace a file that is open.
+		if sameBlob(bi, dst) {
+			return dst, nil
+		}
+		return "", err
+	}
+	return dst, nil
+}
+
+// sameBlob reports whether the file at p can stand for the blob bi: the
+// blob itself (a hard link), or a read-only file of its size. Its bytes
+// are not read again: blobs never change and only Kite writes here.
+func sameBlob(bi os.FileInfo, p string) bool {
+	fi, err := os.Lstat(p)
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	return os.SameFile(bi, fi) || (fi.Size() == bi.Size() && fi.Mode().Perm()&0o222 == 0)
+}
+
+// copyReadOnly copies the file src to dst and makes dst read-only, as
+// blobs are.
+func copyReadOnly(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Chmod(dst, 0o400)
+}
+
+// maxFileName bounds a safe file name, in bytes: well inside every file
+// system's limit, and leaves room for the data dir in Windows' 260.
+const maxFileName = 100
+
+// mimeExt is the usual extension of the MIME types Kite makes. Only these
+// are ever added to a name: the sender chose the MIME type too, and the
+// system's table would turn "application/x-msdownload" into ".exe", an
+// extension the person never saw in the chat.
+var mimeExt = map[string]string{
+	"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp",
+	"video/mp4": ".mp4", "video/quicktime": ".mov", "video/webm": ".webm", "video/x-matroska": ".mkv", "video/ogg": ".ogv",
+	"audio/wav": ".wav", "audio/mp4": ".m4a", "audio/ogg": ".ogg", "audio/mpeg": ".mp3", "audio/webm": ".weba", "audio/x-matroska": ".mka",
+	"application/pdf": ".pdf", "text/plain": ".txt",
+}
+
+// extFor is the extension for MIME type mt, "" if it is not in mimeExt.
+func extFor(mt string) string {
+	mt, _, _ = strings.Cut(mt, ";")
+	return mimeExt[strings.ToLower(strings.TrimSpace(mt))]
+}
+
+// safeFileName turns a media's name, which its sender chose, into a file
+// name that is safe on every system Kite runs on and names the right
+// application: no directories, no control or invisible formatting
+// characters (a right-to-left override can dress "exe" up as "gpj"), no
+// characters Windows forbids, no leading dots (hidden files, "..") or
+// trailing dots and spaces (Windows drops them, and with them the real
+// extension), no device names, at most maxFileName bytes. The extension
+// is the name's own; for a photo, video or sound whose name says another
+// type (or none), and for any file without one, it comes from the MIME
+// type if that is one of mimeExt.
+func safeFileName(name, mt string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r == utf8.RuneError, unicode.IsControl(r), unicode.Is(unicode.Cf, r):
+			// invalid UTF-8, control and invisible formatting: dropped
+		case strings.ContainsRune(`<>:"|?*`, r):
+			b.WriteByte('_')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	clean := strings.Trim(b.String(), ". ")
+	ext := filepath.Ext(clean)
+	if !plainExt(ext) {
+		ext = ""
+	}
+	stem := strings.TrimSuffix(clean, ext)
+	if ext == "" || (isMediaMIME(mt) && !extMeans(ext, mt)) {
+		if e := extFor(mt); e != "" {
+			stem, ext = stem+ext, e
+		}
+	}
+	stem = strings.TrimRight(stem, ". ")
+	if stem == "" {
+		stem = "file"
+	}
+	if dev, _, _ := strings.Cut(stem, "."); windowsDevice(dev) {
+		stem = "_" + stem
+	}
+	// ext is at most 17 bytes: the stem keeps its first rune at least.
+	for len(stem)+len(ext) > maxFileName {
+		_, n := utf8.DecodeLastRuneInString(stem)
+		stem = stem[:len(stem)-n]
+	}
+	return strings.TrimRight(stem, ". ") + ext
+}
+
+// plainExt: an extension is a dot and one to 16 ASCII letters or digits;
+// anything else after the last dot is part of the name.
+func plainExt(ext string) bool {
+	if len(ext) < 2 || len(ext) > 17 {
+		return false
+	}
+	for _, c := range ext[1:] {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// extMeans reports whether ext is an extension of MIME type mt.
+func extMeans(ext, mt string) bool {
+	mt, _, _ = strings.Cut(mt, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	ext = strings.ToLower(ext)
+	if mimeExt[mt] == ext {
+		return true
+	}
+	if t, _, _ := strings.Cut(mime.TypeByExtension(ext), ";"); strings.EqualFold(t, mt) {
+		return true
+	}
+	es, _ := mime.ExtensionsByType(mt)
+	return slices.Contains(es, ext)
+}
+
+// windowsDevice reports whether s is a name Windows keeps for a device
+// (CON, NUL, COM1…), which it keeps whatever extension follows.
+func windowsDevice(s string) bool {
+	u := strings.ToUpper(strings.TrimRight(s, " "))
+	switch u {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
+		return true
+	}
+	for _, p := range []string{"COM", "LPT"} {
+		if rest, ok := strings.CutPrefix(u, p); ok && utf8.RuneCountInString(rest) == 1 {
+			r, _ := utf8.DecodeRuneInString(rest)
+			return '0' <= r && r <= '9' || r == '¹' || r == '²' || r == '³'
+		}
+	}
+	return false
 }

@@ -1,0 +1,4 @@
+package app
+
+// SafeFileName lets the external tests check the names MediaFile gives.
+var SafeFileName = safeFileName
