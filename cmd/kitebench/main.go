@@ -12,7 +12,7 @@
 // Flags: -kite (the kite binary), -out (the Markdown report; the JSON goes
 // beside it with a .json extension), -size full|small (small: 100,000
 // messages in 1,000 conversations, for a quick check) and -only (a comma
-// list of metric groups: crypto, storage, net, fanout, blob, gui, memory).
+// list of metric groups: crypto, storage, net, fanout, blob, gui, memory, media).
 //
 // The same binary has helper modes for the libp2p floor, run as separate
 // processes: `kitebench echo-server` and `kitebench echo-client ADDR`.
@@ -54,7 +54,7 @@ var sizeSets = map[string]sizes{
 	"small": {name: "small", msgs: 100_000, convs: 1_000, msgs2: 10_000, convs2: 100, backlog: 10_000, backlog2: 5_000, e2eBacklog: 5_000, liveSends: 200},
 }
 
-var allGroups = []string{"crypto", "storage", "net", "fanout", "blob", "gui", "memory"}
+var allGroups = []string{"crypto", "storage", "net", "fanout", "blob", "gui", "memory", "media"}
 
 func main() {
 	if len(os.Args) > 1 {
@@ -192,6 +192,7 @@ func (b *bench) run(ctx context.Context, out string) error {
 		{"blob", b.blobBench},
 		{"gui", b.guiBench},
 		{"memory", b.memoryBench},
+		{"media", b.mediaBench},
 	}
 	for _, s := range steps {
 		if !b.groups[s.group] {
