@@ -30,6 +30,16 @@
 // walks backwards and stops at the limit; sorting by display position
 // would sort every match of a common word first.
 //
+// Event IDs are hashes, so an index on them takes each insert on a random
+// page: at a million events a batch rewrote about one page of such an
+// index per event, and two of them were most of what ingest wrote. So no
+// index is keyed by the whole ID (see migrations/0004_ids.sql): a message
+// row shares its event's rid (messages.rid = events.rid = messages_fts
+// rowid), and rids are found by the first 8 bytes of the ID in two small
+// tables, ids_new for new IDs and ids for the rest, which Ingest merges in
+// key order once ids_new is large (mergeIDsAt). Look-ups go through the
+// view event_ids and then compare the whole ID (ridsOf).
+//
 // Display positions (lamport, author, seq) are stored as one 48-byte BLOB
 // (see posKey) so that a single memcmp-ordered column serves keyset pages
 // and "before this position" lookups.

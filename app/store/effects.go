@@ -45,6 +45,15 @@ func shorten(s string) string {
 	return string(r[:previewRunes-1]) + "…"
 }
 
+// unlessText is s as a column value, or NULL when it is text: the search
+// and preview columns say NULL rather than hold the text again.
+func unlessText(s, text string) any {
+	if s == text {
+		return nil
+	}
+	return s
+}
+
 func id32(b []byte) ([32]byte, error) {
 	if len(b) != 32 {
 		return [32]byte{}, fmt.Errorf("%w: target of %d bytes", app.ErrBadEvent, len(b))
@@ -428,7 +437,11 @@ func (w *wtx) insertMessage(c *convRow, ev app.Event, in app.Incoming, f msgFiel
 		case unsend != 0:
 			unsent = 1
 			f = msgFields{preview: "unsent a message", replyTo: f.replyTo, forwarded: f.forwarded}
-			if _, err := w.exec("purge body", `UPDATE events SET body = NULL WHERE id = ?`, ev.ID[:]); err != nil {
+			rid, err := w.eventRid(ev)
+			if err != nil {
+				return err
+			}
+			if _, err := w.exec("purge body", `UPDATE events SET body = NULL WHERE rid = ?`, rid); err != nil {
 				return err
 			}
 			for _, q := range []string{`DELETE FROM reactions WHERE target = ?`, `DELETE FROM votes WHERE poll = ?`} {
@@ -452,22 +465,23 @@ func (w *wtx) insertMessage(c *convRow, ev app.Event, in app.Incoming, f msgFiel
 	if path == "" {
 		path = app.PathWAN
 	}
-	res, err := w.exec("insert message", `INSERT INTO messages (id, conv, author, seq, lamport, pos, time, kind,
+	// The message shares its event's rid (see migrations/0004_ids.sql).
+	rid, err := w.eventRid(ev)
+	if err != nil {
+		return err
+	}
+	if _, err := w.exec("insert message", `INSERT INTO messages (rid, id, conv, author, seq, lamport, pos, time, kind,
 			text, search, preview, reply_to, forwarded, edited, edit_pos, unsent, expired, system, share, poll,
 			media, thumbnail, after_seen, expires_at, path, via)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		ev.ID[:], ev.Conv[:], ev.Author[:], ev.Seq, ev.Lamport, pos, ev.Time.UnixMilli(), int(ev.Kind),
-		f.text, f.search, f.preview, f.replyTo, b2i(f.forwarded), edited, editPos, unsent, expired, f.system,
-		f.share, f.poll, f.media, f.thumb, afterSeen, expiresAt, string(path), via)
-	if err != nil {
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		rid, ev.ID[:], ev.Conv[:], ev.Author[:], ev.Seq, ev.Lamport, pos, ev.Time.UnixMilli(), int(ev.Kind),
+		f.text, unlessText(f.search, f.text), unlessText(f.preview, f.text), f.replyTo, b2i(f.forwarded),
+		edited, editPos, unsent, expired, f.system, f.share, f.poll, f.media, f.thumb, afterSeen, expiresAt,
+		string(path), via); err != nil {
 		return err
 	}
 	visible := bytes.Compare(pos, c.clearedPos) > 0
 	if f.search != "" && unsent == 0 && expired == 0 && visible {
-		rid, err := res.LastInsertId()
-		if err != nil {
-			return fmt.Errorf("store: insert message: %w", err)
-		}
 		if _, err := w.exec("index message", `INSERT INTO messages_fts (rowid, text) VALUES (?, ?)`, rid, f.search); err != nil {
 			return err
 		}
@@ -503,23 +517,24 @@ type target struct {
 // stored event that is not a message is ErrInvalid.
 func (w *wtx) target(id [32]byte) (t target, ok bool, err error) {
 	var conv, author []byte
+	var rid sql.NullInt64
 	var unsent, expired, deleted int
-	err = w.tx.QueryRowContext(w.ctx, `SELECT rid, conv, author, kind, pos, unsent, expired, deleted, edit_pos, poll
-		FROM messages WHERE id = ?`, id[:]).Scan(&t.rid, &conv, &author, &t.kind, &t.pos, &unsent, &expired,
-		&deleted, &t.editPos, &t.poll)
-	if errors.Is(err, sql.ErrNoRows) {
-		var one int
-		err = w.tx.QueryRowContext(w.ctx, `SELECT 1 FROM events WHERE id = ?`, id[:]).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return t, false, nil
-		}
-		if err == nil {
-			return t, false, fmt.Errorf("%w: target %x is not a message", app.ErrInvalid, id[:6])
-		}
-	}
-	if err != nil {
+	// One look-up tells "no such event" (no row) from "an event that is
+	// not a message" (NULL rid).
+	err = w.tx.QueryRowContext(w.ctx, `SELECT m.rid, m.conv, m.author, coalesce(m.kind, 0), m.pos,
+			coalesce(m.unsent, 0), coalesce(m.expired, 0), coalesce(m.deleted, 0), m.edit_pos, m.poll
+		FROM events e LEFT JOIN messages m ON m.rid = e.rid
+		WHERE e.rid IN `+ridsOf+` AND e.id = ?1`, id[:]).Scan(&rid, &conv, &author,
+		&t.kind, &t.pos, &unsent, &expired, &deleted, &t.editPos, &t.poll)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return t, false, nil
+	case err != nil:
 		return t, false, fmt.Errorf("store: load target: %w", err)
+	case !rid.Valid:
+		return t, false, fmt.Errorf("%w: target %x is not a message", app.ErrInvalid, id[:6])
 	}
+	t.rid = rid.Int64
 	t.id, t.conv, t.author = id, key32(conv), key32(author)
 	t.unsent, t.expired, t.delete = unsent != 0, expired != 0, deleted != 0
 	return t, true, nil
@@ -591,8 +606,8 @@ func (w *wtx) edit(c *convRow, ev app.Event, body *pbBody) error {
 		return nil
 	}
 	text := e.GetText()
-	if _, err := w.exec("apply edit", `UPDATE messages SET text = ?, search = ?, preview = ?, edited = 1, edit_pos = ?
-		WHERE rid = ?`, text, text, shorten(text), pos, t.rid); err != nil {
+	if _, err := w.exec("apply edit", `UPDATE messages SET text = ?, search = NULL, preview = ?, edited = 1, edit_pos = ?
+		WHERE rid = ?`, text, unlessText(shorten(text), text), pos, t.rid); err != nil {
 		return err
 	}
 	if _, err := w.exec("unindex message", `DELETE FROM messages_fts WHERE rowid = ?`, t.rid); err != nil {
@@ -644,7 +659,7 @@ func (w *wtx) purge(c *convRow, t target, expired bool) error {
 		op, q string
 		arg   any
 	}{
-		{"purge body", `UPDATE events SET body = NULL WHERE id = ?`, t.id[:]},
+		{"purge body", `UPDATE events SET body = NULL WHERE rid = ?`, t.rid},
 		{"purge message", `UPDATE messages SET text = '', search = '', preview = 'unsent a message', share = NULL,
 			poll = NULL, media = NULL, thumbnail = NULL, edited = 0, edit_pos = NULL, ` + map[bool]string{false: "unsent", true: "expired"}[expired] + ` = 1
 			WHERE rid = ?`, t.rid},
@@ -679,7 +694,7 @@ func (w *wtx) recomputeLast(c *convRow) error {
 	var l lastMsg
 	var author []byte
 	var unsent int
-	err := w.tx.QueryRowContext(w.ctx, `SELECT pos, author, kind, preview, time, unsent FROM messages
+	err := w.tx.QueryRowContext(w.ctx, `SELECT pos, author, kind, coalesce(preview, text), time, unsent FROM messages
 		WHERE conv = ? AND pos > ? AND deleted = 0 AND expired = 0 ORDER BY pos DESC LIMIT 1`,
 		c.id[:], c.clearedPos).Scan(&l.pos, &author, &l.kind, &l.text, &l.time, &unsent)
 	switch {
@@ -770,9 +785,11 @@ func (w *wtx) earlyTargets(c *convRow) (map[app.EventID]bool, error) {
 		return c.early, nil
 	}
 	rows, err := w.tx.QueryContext(w.ctx, `
-		SELECT target FROM edits e WHERE e.conv = ?1 AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = e.target)
+		SELECT target FROM edits e WHERE e.conv = ?1 AND NOT EXISTS (SELECT 1 FROM event_ids x
+			JOIN messages m ON m.rid = x.rid WHERE x.prefix = substr(e.target, 1, 8) AND m.id = e.target)
 		UNION
-		SELECT target FROM unsends u WHERE u.conv = ?1 AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = u.target)`, c.id[:])
+		SELECT target FROM unsends u WHERE u.conv = ?1 AND NOT EXISTS (SELECT 1 FROM event_ids x
+			JOIN messages m ON m.rid = x.rid WHERE x.prefix = substr(u.target, 1, 8) AND m.id = u.target)`, c.id[:])
 	if err != nil {
 		return nil, fmt.Errorf("store: early edits: %w", err)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -118,19 +119,39 @@ func (s *Store) mustLast(t testing.TB, conv app.ConvID, author app.PeerKey) app.
 	return key32(id)
 }
 
+// TestChainRules runs one batch through every chain case, twice: the
+// second time the batch also holds an event refused after it wrote, so
+// Ingest redoes it with a savepoint per event (and the chain heads it
+// caches must follow the rollbacks).
 func TestChainRules(t *testing.T) {
+	for _, savepoints := range []bool{false, true} {
+		t.Run(fmt.Sprintf("savepoints %v", savepoints), func(t *testing.T) { testChainRules(t, savepoints) })
+	}
+}
+
+func testChainRules(t *testing.T, savepoints bool) {
 	s := openStore(t)
-	me, bob := newPeer(1), newPeer(2)
+	me, bob, carol := newPeer(1), newPeer(2), newPeer(3)
 	conv := app.DirectConvID(me.key, bob.key, false)
 	e1 := bob.ev(t, conv, 1, text("one"))
 	e2 := bob.ev(t, conv, 2, text("two"))
 	e3 := bob.ev(t, conv, 3, text("three"))
 	fork2 := bob.at(t, conv, app.Position{Seq: 2, Prev: e1.Event.ID, Lamport: 2}, text("other two"))
 	badPrev := bob.at(t, conv, app.Position{Seq: 2, Prev: e3.Event.ID, Lamport: 2}, text("bad prev"))
+	badVote := bob.at(t, conv, app.Position{Seq: 4, Prev: e3.Event.ID, Lamport: 4}, vote(e1.Event.ID, 0))
+	e4 := bob.at(t, conv, app.Position{Seq: 4, Prev: e3.Event.ID, Lamport: 4}, text("four"))
+	e5 := bob.at(t, conv, app.Position{Seq: 5, Prev: e4.Event.ID, Lamport: 5}, text("five"))
 
-	errs := ingest(t, s, me, e2, e1, e1, badPrev, e2, fork2, e3)
-	for i, want := range []error{app.ErrMissing, nil, app.ErrDuplicate, app.ErrMissing, nil, app.ErrFork, nil} {
-		wantErr(t, "event "+string(rune('0'+i)), errs[i], want)
+	batch := []app.Incoming{e2, e1, e1, badPrev, e2, fork2, e3, badVote, e4, e5}
+	want := []error{app.ErrMissing, nil, app.ErrDuplicate, app.ErrMissing, nil, app.ErrFork, nil, app.ErrInvalid, nil, nil}
+	if savepoints {
+		// A rename cannot create a 1:1: refused after creating it.
+		batch = append([]app.Incoming{carol.ev(t, app.DirectConvID(me.key, carol.key, false), 1, rename("x"))}, batch...)
+		want = append([]error{app.ErrInvalid}, want...)
+	}
+	errs := ingest(t, s, me, batch...)
+	for i, w := range want {
+		wantErr(t, fmt.Sprintf("event %d", i), errs[i], w)
 	}
 	got, err := s.Event(ctx, e2.Event.ID)
 	if err != nil || got.ID != e2.Event.ID {
@@ -145,8 +166,8 @@ func TestChainRules(t *testing.T) {
 		t.Errorf("forks recorded: got %d, want 1", n)
 	}
 	evs, err := s.EventsAfter(ctx, conv, bob.key, 1, 10)
-	if err != nil || len(evs) != 2 || evs[0].Seq != 2 || evs[1].Seq != 3 {
-		t.Errorf("EventsAfter: got %d events, %v; want seqs 2 and 3", len(evs), err)
+	if err != nil || len(evs) != 4 || evs[0].Seq != 2 || evs[1].Seq != 3 || evs[2].ID != e4.Event.ID || evs[3].Seq != 5 {
+		t.Errorf("EventsAfter: got %d events, %v; want seqs 2 to 5 with the text at 4", len(evs), err)
 	}
 }
 
@@ -349,5 +370,119 @@ func TestRefusedAfterWriteLeavesNoTrace(t *testing.T) {
 	s.r.QueryRow(`SELECT count(*) FROM events`).Scan(&n)
 	if n != 1 {
 		t.Errorf("events stored: got %d, want 1", n)
+	}
+}
+
+// TestIDsMerge merges ids_new into ids every few events, so that events
+// are looked up by ID in either table, in the batch that moved them and
+// after a reopen.
+func TestIDsMerge(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kite.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Close() }()
+	s.mergeIDsAt = func(int64) int { return 5 }
+	me, bob := newPeer(1), newPeer(2)
+	conv, err := s.CreateDirect(ctx, me.key, bob.key, false, app.Primary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := func(table string) int {
+		t.Helper()
+		var n int
+		if err := s.r.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	var all []app.Incoming
+	lamport := uint64(0)
+	next := func(body func(n int) *pb.Body) app.Incoming {
+		lamport++
+		return bob.ev(t, conv, lamport, body(len(all)))
+	}
+	say := func(n int) *pb.Body { return text(fmt.Sprintf("message %d", n)) }
+	// Batches of 3: ids_new reaches 5 in every second batch and is moved.
+	for i, want := range []struct{ new, old int }{{3, 0}, {0, 6}, {3, 6}, {0, 12}} {
+		var evs []app.Incoming
+		for j := range 3 {
+			body := say
+			if i == 3 && j == 2 {
+				// A reaction to a message moved two batches ago, in the
+				// batch that moves its own ID.
+				body = func(int) *pb.Body { return react(all[0].Event.ID, "👍") }
+			}
+			evs = append(evs, next(body))
+			all = append(all, evs[j])
+		}
+		mustIngest(t, s, me, evs...)
+		if n, o := rows("ids_new"), rows("ids"); n != want.new || o != want.old {
+			t.Fatalf("after batch %d: ids_new %d and ids %d rows, want %d and %d", i, n, o, want.new, want.old)
+		}
+	}
+	s.Close()
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	s.mergeIDsAt = func(int64) int { return 5 }
+	// An own message after the reopen: ids_new counts 1 of 5, so none is
+	// moved.
+	mine, err := appendBody(t, s, me, conv, text("mine"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := rows("ids_new"); n != 1 {
+		t.Errorf("after reopen and append: ids_new %d rows, want 1", n)
+	}
+	// Sending never waits for a merge; the next batch received merges.
+	s.mergeIDsAt = func(int64) int { return 1 }
+	if _, err := appendBody(t, s, me, conv, text("mine again")); err != nil {
+		t.Fatal(err)
+	}
+	if n := rows("ids_new"); n != 2 {
+		t.Errorf("after a second append: ids_new %d rows, want 2", n)
+	}
+	all = append(all, next(say))
+	mustIngest(t, s, me, all[len(all)-1])
+	if n, o := rows("ids_new"), rows("ids"); n != 0 || o != 15 {
+		t.Errorf("after the next batch: ids_new %d and ids %d rows, want 0 and 15", n, o)
+	}
+	for i, in := range all {
+		if ev, err := s.Event(ctx, in.Event.ID); err != nil || ev.ID != in.Event.ID {
+			t.Errorf("Event %d: got %s, %v", i, ev.ID.Short(), err)
+		}
+		if in.Event.Kind != app.KindText {
+			if _, err := s.Message(ctx, in.Event.ID); !errors.Is(err, app.ErrNotFound) {
+				t.Errorf("Message of reaction %d: got %v, want ErrNotFound", i, err)
+			}
+			continue
+		}
+		if id, err := s.MessageByPrefix(ctx, in.Event.ID.String()[:10]); err != nil || id != in.Event.ID {
+			t.Errorf("MessageByPrefix %d: got %s, %v", i, id.Short(), err)
+		}
+	}
+	if m := mustMessage(t, s, all[0].Event.ID); emojis(m) != "👍" {
+		t.Errorf("reaction across a merge: got %q, want 👍", emojis(m))
+	}
+	if m := mustMessage(t, s, mine.ID); m.Text != "mine" {
+		t.Errorf("own message: got %q, want mine", m.Text)
+	}
+}
+
+func TestMergeIDsAt(t *testing.T) {
+	for _, tt := range []struct {
+		events   int64
+		min, max int
+	}{
+		{0, 1 << 15, 1 << 15},
+		{100_000, 1 << 15, 1 << 15},
+		{1_000_000, 37_000, 38_000},
+		{10_000_000, 118_000, 119_000},
+	} {
+		if got := mergeIDsAt(tt.events); got < tt.min || got > tt.max {
+			t.Errorf("mergeIDsAt(%d): got %d, want %d to %d", tt.events, got, tt.min, tt.max)
+		}
 	}
 }

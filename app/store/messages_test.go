@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -471,5 +472,63 @@ func TestReactionBeforePurgedTarget(t *testing.T) {
 	m := mustMessage(t, s, target.Event.ID)
 	if !m.Unsent || len(m.Reactions) != 0 {
 		t.Fatalf("got unsent=%v reactions=%v, want unsent with none", m.Unsent, m.Reactions)
+	}
+}
+
+// TestPreviewLine checks the inbox line both as a message arrives and as
+// it is recomputed from the stored rows (search and preview are kept only
+// when they differ from the text).
+func TestPreviewLine(t *testing.T) {
+	s, me, bob, conv := direct(t)
+	long := strings.Repeat("many words\n", 30)
+	m1 := bob.ev(t, conv, 1, text(long))
+	m2 := bob.ev(t, conv, 2, text("spaced   out\twords"))
+	m3 := bob.ev(t, conv, 3, media("image/png", ""))
+	m4 := bob.ev(t, conv, 4, text("last"))
+	mustIngest(t, s, me, m1, m2, m3, m4)
+	shortLong := shorten(long)
+	if !strings.HasSuffix(shortLong, "…") || strings.Contains(shortLong, "\n") {
+		t.Fatalf("shorten: got %q", shortLong)
+	}
+	line := func() string {
+		t.Helper()
+		c, err := s.Conversation(ctx, conv)
+		if err != nil || c.Last == nil {
+			t.Fatalf("conversation: got %+v, %v", c.Last, err)
+		}
+		return c.Last.Text
+	}
+	for _, step := range []struct {
+		deleted *app.Incoming
+		want    string
+	}{
+		{nil, "last"},
+		{&m4, "sent a photo"},
+		{&m3, "spaced out words"},
+		{&m2, shortLong},
+	} {
+		if step.deleted != nil {
+			if err := s.DeleteForMe(ctx, step.deleted.Event.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := line(); got != step.want {
+			t.Errorf("inbox line: got %q, want %q", got, step.want)
+		}
+	}
+	mustIngest(t, s, me, bob.ev(t, conv, 5, edit(m1.Event.ID, "now short")))
+	if got := line(); got != "now short" {
+		t.Errorf("after edit: got %q, want \"now short\"", got)
+	}
+	m6 := bob.ev(t, conv, 6, text("x"))
+	mustIngest(t, s, me, m6)
+	if err := s.DeleteForMe(ctx, m6.Event.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := line(); got != "now short" {
+		t.Errorf("recomputed after edit: got %q, want \"now short\"", got)
+	}
+	if r, _ := s.Search(ctx, "short", conv, 10); len(r) != 1 || r[0].ID != m1.Event.ID {
+		t.Errorf("search the edited text: got %d results, want m1", len(r))
 	}
 }

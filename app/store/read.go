@@ -420,7 +420,8 @@ func (s *Store) Messages(ctx context.Context, conv app.ConvID, before app.Cursor
 func (s *Store) Message(ctx context.Context, id app.EventID) (app.Message, error) {
 	var out app.Message
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		ms, err := queryMsgs(ctx, tx, `SELECT `+msgCols+` FROM messages m WHERE m.id = ?`, id[:])
+		ms, err := queryMsgs(ctx, tx, `SELECT `+msgCols+` FROM messages m
+			WHERE m.rid IN `+ridsOf+` AND m.id = ?1`, id[:])
 		if err != nil {
 			return fmt.Errorf("store: message: %w", err)
 		}
@@ -448,7 +449,8 @@ func (s *Store) MessageByPrefix(ctx context.Context, prefix string) (app.EventID
 	if err1 != nil || err2 != nil {
 		return app.EventID{}, app.Userf(app.ErrInvalid, "%q is not a hex message ID prefix", prefix)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT id FROM messages WHERE id BETWEEN ? AND ? LIMIT 2`, lo, hi)
+	rows, err := s.r.QueryContext(ctx, `SELECT m.id FROM event_ids x JOIN messages m ON m.rid = x.rid
+		WHERE x.prefix BETWEEN substr(?1, 1, 8) AND substr(?2, 1, 8) AND m.id BETWEEN ?1 AND ?2 LIMIT 2`, lo, hi)
 	if err != nil {
 		return app.EventID{}, fmt.Errorf("store: message by prefix: %w", err)
 	}
@@ -630,7 +632,8 @@ func (s *Store) EventsAfter(ctx context.Context, conv app.ConvID, author app.Pee
 
 // Event implements app.LogStore.
 func (s *Store) Event(ctx context.Context, id app.EventID) (app.Event, error) {
-	e, err := scanEvent(s.r.QueryRowContext(ctx, `SELECT `+eventCols+` FROM events WHERE id = ?`, id[:]))
+	e, err := scanEvent(s.r.QueryRowContext(ctx, `SELECT `+eventCols+` FROM events
+		WHERE rid IN `+ridsOf+` AND id = ?1`, id[:]))
 	if err != nil {
 		return e, notFound("event", err)
 	}

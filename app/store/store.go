@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,9 +50,26 @@ type Store struct {
 	self app.PeerKey
 
 	// wmu serialises write transactions with the durability setting
-	// they need; it guards the field below.
+	// they need; it guards the fields below.
 	wmu  sync.Mutex
 	full bool // the writer connection runs synchronous=FULL
+	// newIDs counts the rows of ids_new (more, if a savepoint undid an
+	// insert); Ingest moves them into ids once there are mergeIDsAt(n)
+	// of them, n being the events stored (tests change the function).
+	newIDs     int
+	mergeIDsAt func(n int64) int
+}
+
+// mergeIDsAt is the size of ids_new at which Ingest moves it into ids
+// (see 0004_ids.sql), when n events are stored. A batch of b events
+// rewrites about every page of ids_new (~170 IDs a page) and a merge
+// about every page of ids (~240 a page), so a batch costs about
+// k/340 + b·n/(240·k) pages, least near k = √(1.4·b·n): with batches of
+// 1,000, about 37,000 at a million events. It is never below 32,768, so
+// that small databases merge rarely, nor is ids_new ever big enough to
+// crowd the writer's cache.
+func mergeIDsAt(n int64) int {
+	return max(1<<15, int(math.Sqrt(1400*float64(n))))
 }
 
 var _ app.Store = (*Store)(nil)
@@ -91,7 +109,11 @@ func Open(path string) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("store: open reader: %w", err)
 	}
-	s := &Store{w: w, r: r, now: time.Now}
+	s := &Store{w: w, r: r, now: time.Now, mergeIDsAt: mergeIDsAt}
+	if err := w.QueryRow(`SELECT count(*) FROM ids_new`).Scan(&s.newIDs); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: count new IDs: %w", err)
+	}
 	var v string
 	switch err := w.QueryRow(`SELECT value FROM settings WHERE key = 'self'`).Scan(&v); {
 	case err == nil:
@@ -145,12 +167,28 @@ func migrations() ([]migration, error) {
 	return ms, nil
 }
 
-// migrate applies the pending migrations in one transaction.
+// migrate applies the pending migrations in one transaction. db must
+// hold a single connection: foreign keys are turned off on it around the
+// transaction, as SQLite's recipe for rebuilding a table asks (the pragma
+// does nothing inside a transaction), and checked before the commit.
 func migrate(db *sql.DB) error {
 	ms, err := migrations()
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
+	if _, err := db.Exec(`PRAGMA foreign_keys = OFF`); err != nil {
+		return fmt.Errorf("store: migrate: foreign keys off: %w", err)
+	}
+	if err := migrateTx(db, ms); err != nil {
+		return err
+	}
+	if _, err := db.Exec(`PRAGMA foreign_keys = ON`); err != nil {
+		return fmt.Errorf("store: migrate: foreign keys on: %w", err)
+	}
+	return nil
+}
+
+func migrateTx(db *sql.DB, ms []migration) error {
 	tx, err := db.Begin()
 	if err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
@@ -168,11 +206,38 @@ func migrate(db *sql.DB) error {
 			return fmt.Errorf("store: migrate %s: %w", m.name, err)
 		}
 	}
+	if have < len(ms) {
+		if err := foreignKeyCheck(tx); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, len(ms))); err != nil {
 		return fmt.Errorf("store: migrate: set version: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: migrate: commit: %w", err)
+	}
+	return nil
+}
+
+// foreignKeyCheck fails when a row refers to one that does not exist.
+func foreignKeyCheck(tx *sql.Tx) error {
+	rows, err := tx.Query(`PRAGMA foreign_key_check`)
+	if err != nil {
+		return fmt.Errorf("store: migrate: foreign key check: %w", err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fkid int
+		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
+			return fmt.Errorf("store: migrate: foreign key check: %w", err)
+		}
+		return fmt.Errorf("store: migrate: row %d of %s refers to a missing %s row", rowid.Int64, table, parent)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: migrate: foreign key check: %w", err)
 	}
 	return nil
 }
@@ -212,6 +277,11 @@ func (s *Store) setSelf(self app.PeerKey) {
 	s.self = self
 	s.mu.Unlock()
 }
+
+// ridsOf is a subquery of the rids that may be the event whose ID is ?1:
+// those filed under its first 8 bytes (see 0004_ids.sql). Whoever uses it
+// also compares the whole ID.
+const ridsOf = `(SELECT rid FROM event_ids WHERE prefix = substr(?1, 1, 8))`
 
 // posKey encodes a display position so that bytes order = display order.
 func posKey(lamport uint64, author app.PeerKey, seq uint64) []byte {

@@ -209,15 +209,26 @@ func TestMessageByPrefix(t *testing.T) {
 	// Two messages sharing a prefix: insert a fake row.
 	var twin app.EventID = in.Event.ID
 	twin[31] ^= 1
-	if _, err := s.w.Exec(`INSERT INTO events SELECT ?, conv, author, seq + 100, prev, lamport, time, kind, body_hash,
-		header, sig, body, path, via, received_at FROM events WHERE id = ?`, twin[:], in.Event.ID[:]); err != nil {
+	res, err := s.w.Exec(`INSERT INTO events (id, conv, author, seq, prev, lamport, time, kind, body_hash,
+			header, sig, body, path, via, received_at)
+		SELECT ?, conv, author, seq + 100, prev, lamport, time, kind, body_hash,
+			header, sig, body, path, via, received_at FROM events WHERE id = ?`, twin[:], in.Event.ID[:])
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.w.Exec(`INSERT INTO messages (id, conv, author, seq, lamport, pos, time, kind, path)
-		SELECT ?, conv, author, seq + 100, lamport, pos || X'00', time, kind, path FROM messages WHERE id = ?`, twin[:], in.Event.ID[:]); err != nil {
+	rid, err := res.LastInsertId()
+	if err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.MessageByPrefix(ctx, full[:12])
+	if _, err := s.w.Exec(`INSERT INTO ids_new (prefix, rid) VALUES (?, ?)`, twin[:8], rid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.Exec(`INSERT INTO messages (rid, id, conv, author, seq, lamport, pos, time, kind, path)
+		SELECT ?, ?, conv, author, seq + 100, lamport, pos || X'00', time, kind, path FROM messages WHERE id = ?`,
+		rid, twin[:], in.Event.ID[:]); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.MessageByPrefix(ctx, full[:12])
 	wantErr(t, "ambiguous prefix", err, app.ErrAmbiguous)
 }
 
@@ -304,6 +315,7 @@ func TestSettingsProfileReport(t *testing.T) {
 func TestQueryPlans(t *testing.T) {
 	s, _, _, conv := direct(t)
 	pos := posKey(5, app.PeerKey{}, 1)
+	id := randConv()
 	queries := map[string][]any{
 		`SELECT ` + convCols + ` WHERE c.archived = 0 AND c.hidden = 0 AND c.folder = 'primary' AND c.pinned = 0
 			AND (c.last_at, c.id) < (?2, ?3) ORDER BY c.last_at DESC, c.id DESC LIMIT 50`: {nil, 5, conv[:]},
@@ -313,6 +325,13 @@ func TestQueryPlans(t *testing.T) {
 			ORDER BY m.pos DESC LIMIT 50`: {conv[:], []byte{}, pos},
 		`SELECT coalesce(sum(unread), 0) FROM conversations
 			WHERE unread > 0 AND folder = 'primary' AND archived = 0 AND hidden = 0 AND muted_until <= 5`: nil,
+		// Look-ups by event ID go through ids_new and ids.
+		`SELECT ` + msgCols + ` FROM messages m WHERE m.rid IN ` + ridsOf + ` AND m.id = ?1`: {id[:]},
+		`SELECT ` + eventCols + ` FROM events WHERE rid IN ` + ridsOf + ` AND id = ?1`:       {id[:]},
+		`SELECT m.id FROM event_ids x JOIN messages m ON m.rid = x.rid
+			WHERE x.prefix BETWEEN substr(?1, 1, 8) AND substr(?2, 1, 8) AND m.id BETWEEN ?1 AND ?2 LIMIT 2`: {id[:], id[:]},
+		`SELECT target FROM edits e WHERE e.conv = ?1 AND NOT EXISTS (SELECT 1 FROM event_ids x
+			JOIN messages m ON m.rid = x.rid WHERE x.prefix = substr(e.target, 1, 8) AND m.id = e.target)`: {conv[:]},
 	}
 	for q, args := range queries {
 		rows, err := s.r.Query(`EXPLAIN QUERY PLAN `+q, args...)
@@ -327,6 +346,9 @@ func TestQueryPlans(t *testing.T) {
 			plan = append(plan, detail)
 		}
 		rows.Close()
+		if testing.Verbose() {
+			t.Logf("%.60q…: %q", q, plan)
+		}
 		for _, d := range plan {
 			if strings.HasPrefix(d, "SCAN") && !strings.Contains(d, "USING") || strings.Contains(d, "TEMP B-TREE") {
 				t.Errorf("plan for %.60q…: %q", q, plan)

@@ -31,6 +31,30 @@ type wtx struct {
 	// transaction; flush folds it into conversations.max_lamport.
 	maxLamport map[app.ConvID]uint64
 	wrote      bool
+	// evID and evRid are the ID and rowid of the last event row inserted:
+	// its message row takes the same rid.
+	evID  app.EventID
+	evRid int64
+	// newIDs counts the rows this transaction added to ids_new; merged
+	// tells that it moved ids_new into ids.
+	newIDs int
+	merged bool
+	// heads caches the last event of each chain this transaction read
+	// or wrote: a batch holds runs of one author's events, and looking
+	// the head up once per event was a third of applying it.
+	heads map[chainKey]chainHead
+}
+
+// chainKey names one author's log in one conversation.
+type chainKey struct {
+	conv   app.ConvID
+	author app.PeerKey
+}
+
+// chainHead is the last stored event of a chain; seq 0 when it is empty.
+type chainHead struct {
+	seq uint64
+	id  app.EventID
 }
 
 // convRow is the cached part of a conversations row the log updates.
@@ -114,16 +138,37 @@ func (s *Store) writeSync(ctx context.Context, self app.PeerKey, full bool, fn f
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	s.newIDs += w.newIDs
+	if w.merged {
+		s.newIDs = 0
+	}
 	s.setSelf(self)
 	return nil
 }
 
+// mergeIDs moves ids_new into ids once it is large; only Ingest does it,
+// so that sending a message never waits for a merge. ids_new is read in
+// key order, so the inserts walk ids from one end to the other and each
+// of its pages is rewritten once.
+func (w *wtx) mergeIDs() error {
+	// w.evRid, the last rid inserted, is the number of events stored:
+	// rids are dense, as events are never deleted.
+	if w.newIDs == 0 || w.s.newIDs+w.newIDs < w.s.mergeIDsAt(w.evRid) {
+		return nil
+	}
+	if _, err := w.exec("merge IDs", `INSERT INTO ids (prefix, rid) SELECT prefix, rid FROM ids_new`); err != nil {
+		return err
+	}
+	if _, err := w.exec("merge IDs", `DELETE FROM ids_new`); err != nil {
+		return err
+	}
+	w.merged = true
+	return nil
+}
+
 func (w *wtx) exec(op, q string, args ...any) (sql.Result, error) {
-	if in := w.pending; in != nil {
-		w.pending = nil
-		if err := w.insertEvent(*in); err != nil {
-			return nil, err
-		}
+	if err := w.insertPending(); err != nil {
+		return nil, err
 	}
 	w.wrote = true
 	res, err := w.tx.ExecContext(w.ctx, q, args...)
@@ -131,6 +176,16 @@ func (w *wtx) exec(op, q string, args ...any) (sql.Result, error) {
 		return nil, fmt.Errorf("store: %s: %w", op, err)
 	}
 	return res, nil
+}
+
+// insertPending inserts the pending event row, if any.
+func (w *wtx) insertPending() error {
+	in := w.pending
+	if in == nil {
+		return nil
+	}
+	w.pending = nil
+	return w.insertEvent(*in)
 }
 
 // conv returns the cached row of id, loading it; ErrNotFound when the
@@ -235,17 +290,13 @@ func (s *Store) Append(ctx context.Context, self app.PeerKey, d app.Draft, sign 
 		if _, err := w.conv(d.Conv); err != nil && !(errors.Is(err, app.ErrNotFound) && d.Kind == app.KindGroupCreate) {
 			return fmt.Errorf("store: append: %w", err)
 		}
-		var pos app.Position
-		var lastSeq uint64
-		var lastID []byte
-		switch err := w.tx.QueryRowContext(ctx, `SELECT seq, id FROM events WHERE conv = ? AND author = ?
-				ORDER BY seq DESC LIMIT 1`, d.Conv[:], self[:]).Scan(&lastSeq, &lastID); {
-		case err == nil:
-			pos.Seq, pos.Prev = lastSeq+1, app.EventID(key32(lastID))
-		case errors.Is(err, sql.ErrNoRows):
-			pos.Seq = 1
-		default:
+		last, err := w.head(d.Conv, self)
+		if err != nil {
 			return fmt.Errorf("store: append: last own event: %w", err)
+		}
+		pos := app.Position{Seq: last.seq + 1}
+		if last.seq > 0 {
+			pos.Prev = last.id
 		}
 		var maxLamport uint64
 		if err := w.tx.QueryRowContext(ctx, `SELECT coalesce((SELECT max_lamport FROM conversations WHERE id = ?), 0)`,
@@ -329,6 +380,8 @@ func (w *wtx) ingest(evs []app.Incoming, out []app.Outcome, savepoints bool) err
 			cp := *c
 			snap = &cp
 		}
+		key := chainKey{in.Event.Conv, in.Event.Author}
+		head, cachedHead := w.heads[key]
 		w.wrote = false
 		err := w.apply(in)
 		if err != nil {
@@ -349,6 +402,11 @@ func (w *wtx) ingest(evs []app.Incoming, out []app.Outcome, savepoints bool) err
 			} else {
 				delete(w.convs, in.Event.Conv)
 			}
+			if cachedHead {
+				w.heads[key] = head
+			} else {
+				delete(w.heads, key)
+			}
 			var fe *forkError
 			if errors.As(out[i].Err, &fe) {
 				if _, err := w.exec("record fork", `INSERT OR IGNORE INTO forks
@@ -364,7 +422,7 @@ func (w *wtx) ingest(evs []app.Incoming, out []app.Outcome, savepoints bool) err
 			}
 		}
 	}
-	return nil
+	return w.mergeIDs()
 }
 
 // apply checks one event against the chain and the rules and stores it
@@ -385,13 +443,11 @@ func (w *wtx) apply(in app.Incoming) error {
 	}
 
 	// The author's chain.
-	var lastSeq uint64
-	var lastID []byte
-	err := w.tx.QueryRowContext(w.ctx, `SELECT seq, id FROM events WHERE conv = ? AND author = ?
-		ORDER BY seq DESC LIMIT 1`, ev.Conv[:], ev.Author[:]).Scan(&lastSeq, &lastID)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("store: chain: %w", err)
+	last, err := w.head(ev.Conv, ev.Author)
+	if err != nil {
+		return err
 	}
+	lastSeq, lastID := last.seq, last.id[:]
 	if ev.Seq <= lastSeq {
 		var have []byte
 		if ev.Seq != lastSeq {
@@ -439,6 +495,31 @@ func (w *wtx) apply(in app.Incoming) error {
 	return nil
 }
 
+// head returns the last stored event of author's chain in conv.
+func (w *wtx) head(conv app.ConvID, author app.PeerKey) (chainHead, error) {
+	key := chainKey{conv, author}
+	if h, ok := w.heads[key]; ok {
+		return h, nil
+	}
+	var h chainHead
+	var id []byte
+	err := w.tx.QueryRowContext(w.ctx, `SELECT seq, id FROM events WHERE conv = ? AND author = ?
+		ORDER BY seq DESC LIMIT 1`, conv[:], author[:]).Scan(&h.seq, &id)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return chainHead{}, fmt.Errorf("store: chain: %w", err)
+	}
+	h.id = app.EventID(key32(id))
+	w.setHead(key, h)
+	return h, nil
+}
+
+func (w *wtx) setHead(key chainKey, h chainHead) {
+	if w.heads == nil {
+		w.heads = make(map[chainKey]chainHead)
+	}
+	w.heads[key] = h
+}
+
 // forkError is ErrFork with what recordFork needs.
 type forkError struct {
 	conv         app.ConvID
@@ -475,12 +556,36 @@ func (w *wtx) insertEvent(in app.Incoming) error {
 	if path == "" {
 		path = app.PathWAN
 	}
-	_, err := w.exec("insert event", `INSERT INTO events (id, conv, author, seq, prev, lamport, time, kind,
+	res, err := w.exec("insert event", `INSERT INTO events (id, conv, author, seq, prev, lamport, time, kind,
 			body_hash, header, sig, body, path, via, received_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		ev.ID[:], ev.Conv[:], ev.Author[:], ev.Seq, prev, ev.Lamport, ev.Time.UnixMilli(), int(ev.Kind),
 		ev.BodyHash[:], ev.Header, ev.Sig, body, string(path), via, ms(w.now))
-	return err
+	if err != nil {
+		return err
+	}
+	rid, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("store: insert event: %w", err)
+	}
+	if _, err := w.exec("insert event ID", `INSERT INTO ids_new (prefix, rid) VALUES (?, ?)`, ev.ID[:8], rid); err != nil {
+		return err
+	}
+	w.newIDs++
+	w.evID, w.evRid = ev.ID, rid
+	w.setHead(chainKey{ev.Conv, ev.Author}, chainHead{seq: ev.Seq, id: ev.ID})
+	return nil
+}
+
+// eventRid inserts ev's row if it is still pending and returns its rid.
+func (w *wtx) eventRid(ev app.Event) (int64, error) {
+	if err := w.insertPending(); err != nil {
+		return 0, err
+	}
+	if w.evID != ev.ID {
+		return 0, fmt.Errorf("store: event %s has no row in this transaction", ev.ID.Short())
+	}
+	return w.evRid, nil
 }
 
 // createFor creates the conversation an event is the first of, or
