@@ -215,6 +215,9 @@ type Person struct {
 	Restricted bool     `json:"restricted"`
 	Version    uint64   `json:"version"` // of the signed profile this came from
 	KeyChanged bool     `json:"key_changed"`
+	// Mailbox is where this peer's contacts deposit events while it is
+	// away, from its signed profile.
+	Mailbox *MailboxRef `json:"mailbox,omitempty"`
 }
 
 // DisplayName is the name to show for p.
@@ -262,6 +265,9 @@ type Profile struct {
 	Bio     string `json:"bio"`
 	Avatar  Hash   `json:"avatar"`
 	Version uint64 `json:"version"`
+	// Mailbox is the device that holds events for this one while it is
+	// away (nil: none).
+	Mailbox *MailboxRef `json:"mailbox,omitempty"`
 }
 
 // InboxQuery selects a page of the inbox. Pinned conversations come first

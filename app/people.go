@@ -269,11 +269,19 @@ func (s *Service) SetProfile(ctx context.Context, handle, name, bio string) (Pro
 	if !utf8.ValidString(bio) || utf8.RuneCountInString(bio) > 150 {
 		return Profile{}, Userf(ErrInvalid, "a bio is at most 150 characters")
 	}
+	return s.changeProfile(ctx, func(p *Profile) {
+		p.Handle, p.Name, p.Bio = handle, strings.TrimSpace(name), strings.TrimSpace(bio)
+	})
+}
+
+// changeProfile applies update to the profile and bumps its version, so
+// peers take the new one.
+func (s *Service) changeProfile(ctx context.Context, update func(*Profile)) (Profile, error) {
 	p, err := s.Profile(ctx)
 	if err != nil {
 		return p, err
 	}
-	p.Handle, p.Name, p.Bio = handle, strings.TrimSpace(name), strings.TrimSpace(bio)
+	update(&p)
 	p.Version++
 	if err := s.store.SaveProfile(ctx, p); err != nil {
 		return p, fmt.Errorf("app: save profile: %w", err)
@@ -291,6 +299,8 @@ type profileWire struct {
 	Bio     string  `json:"bio"`
 	Avatar  Hash    `json:"avatar"`
 	Version uint64  `json:"version"`
+	// Mailbox is where contacts deposit events while this device is away.
+	Mailbox *MailboxRef `json:"mailbox,omitempty"`
 	// AvatarJPEG is the avatar itself (at most MaxAvatarBytes), so a
 	// peer has it with the profile.
 	AvatarJPEG []byte `json:"avatar_jpeg,omitempty"`
@@ -303,7 +313,7 @@ func (s *Service) SignedProfile(ctx context.Context) (data, sig []byte, err erro
 	if err != nil {
 		return nil, nil, err
 	}
-	w := profileWire{Key: s.me, BoxKey: Hash(*s.id.BoxPub), Handle: p.Handle, Name: p.Name, Bio: p.Bio, Avatar: p.Avatar, Version: p.Version}
+	w := profileWire{Key: s.me, BoxKey: Hash(*s.id.BoxPub), Handle: p.Handle, Name: p.Name, Bio: p.Bio, Avatar: p.Avatar, Version: p.Version, Mailbox: p.Mailbox}
 	if b, err := s.avatarBytes(p.Avatar); err == nil {
 		w.AvatarJPEG = b
 	}
@@ -333,6 +343,9 @@ func (s *Service) ApplyProfile(ctx context.Context, from PeerKey, data, sig []by
 	if w.Handle != "" && CheckHandle(w.Handle) != nil || utf8.RuneCountInString(w.Name) > 64 || utf8.RuneCountInString(w.Bio) > 150 {
 		return Person{}, fmt.Errorf("%w: profile fields", ErrBadEvent)
 	}
+	if err := checkMailboxRef(from, w.Mailbox); err != nil {
+		return Person{}, err
+	}
 	if err := s.keepAvatar(w.Avatar, w.AvatarJPEG); err != nil {
 		return Person{}, err
 	}
@@ -344,6 +357,7 @@ func (s *Service) ApplyProfile(ctx context.Context, from PeerKey, data, sig []by
 			p.KeyChanged = true
 		}
 		p.BoxKey, p.Handle, p.Name, p.Bio, p.Avatar, p.Version = w.BoxKey, w.Handle, w.Name, w.Bio, w.Avatar, w.Version
+		p.Mailbox = w.Mailbox
 	})
 	if err != nil {
 		return p, fmt.Errorf("app: apply profile: %w", err)

@@ -45,13 +45,14 @@ type Service struct {
 	bus   Bus
 	files files // blob store and transfers (files.go)
 
-	mu       sync.Mutex // mu guards the fields below.
-	presence map[PeerKey]Presence
-	shared   map[PeerKey]*[32]byte // precomputed box keys
-	requests []time.Time           // when recent requests were accepted, for the hourly cap
-	refused  int                   // requests refused by the caps
-	refusals map[ConvID]Refusal    // the last refusal per conversation
-	previews PreviewFunc           // link previews when sending; nil is off
+	mu          sync.Mutex // mu guards the fields below.
+	presence    map[PeerKey]Presence
+	shared      map[PeerKey]*[32]byte // precomputed box keys
+	requests    []time.Time           // when recent requests were accepted, for the hourly cap
+	refused     int                   // requests refused by the caps
+	refusals    map[ConvID]Refusal    // the last refusal per conversation
+	previews    PreviewFunc           // link previews when sending; nil is off
+	mailboxHost bool                  // holds events for contacts (mailbox.go)
 
 	eph ephemeralMemory // view-once media, in memory only (ephemeral.go)
 }

@@ -14,6 +14,7 @@ type Store interface {
 	ViewStore
 	PeopleStore
 	StateStore
+	MailboxStore
 	Close() error
 }
 

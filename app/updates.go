@@ -35,6 +35,9 @@ const (
 	// UpdEphemeral: view-once media of Event changed (arrived, opened,
 	// expired).
 	UpdEphemeral
+	// UpdMailbox: what this device holds as a mailbox for Peer changed;
+	// the network tells Peer when it is connected.
+	UpdMailbox
 )
 
 // Update is one change, published after it is committed.

@@ -40,7 +40,7 @@ var updateNames = map[app.UpdateKind]string{
 	app.UpdEvents: "events", app.UpdConversation: "conversation", app.UpdPeople: "people",
 	app.UpdTyping: "typing", app.UpdPresence: "presence", app.UpdSeen: "seen",
 	app.UpdSettings: "settings", app.UpdContactAdded: "people", app.UpdRefused: "refused",
-	app.UpdNetwork: "network",
+	app.UpdNetwork: "network", app.UpdMailbox: "mailbox",
 }
 
 // events streams updates as JSON lines until the client goes away.
@@ -62,7 +62,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return
 			}
-			e := Event{Type: updateNames[u.Kind], Conv: u.Conv, Peer: u.Peer, Typing: u.Typing, Reason: string(u.Reason)}
+			name, ok := updateNames[u.Kind]
+			if !ok {
+				continue // not part of the stream's documented types
+			}
+			e := Event{Type: name, Conv: u.Conv, Peer: u.Peer, Typing: u.Typing, Reason: string(u.Reason)}
 			for _, ev := range u.Events {
 				e.Events = append(e.Events, ev.ID.String())
 			}

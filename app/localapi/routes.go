@@ -351,7 +351,9 @@ func (s *Server) routes() {
 	}))
 	m.HandleFunc("GET /v1/events", s.events)
 	s.fileRoutes()
+	s.mailboxRoutes()
 	s.ephemeralRoutes()
+	s.thumbnailRoutes()
 }
 
 func sent(ev app.Event, err error) (any, error) {

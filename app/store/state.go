@@ -66,7 +66,8 @@ func (s *Store) DeleteForMe(ctx context.Context, msg app.EventID) error {
 	return s.write(ctx, app.PeerKey{}, func(w *wtx) error {
 		var rid int64
 		var conv, pos []byte
-		if err := w.tx.QueryRowContext(ctx, `SELECT rid, conv, pos FROM messages WHERE id = ?`, msg[:]).Scan(&rid, &conv, &pos); err != nil {
+		if err := w.tx.QueryRowContext(ctx, `SELECT rid, conv, pos FROM messages
+			WHERE rid IN `+ridsOf+` AND id = ?1`, msg[:]).Scan(&rid, &conv, &pos); err != nil {
 			return notFound("delete for me", err)
 		}
 		if _, err := w.exec("delete for me", `UPDATE messages SET deleted = 1 WHERE rid = ?`, rid); err != nil {
@@ -121,7 +122,8 @@ func (s *Store) MarkSeen(ctx context.Context, conv app.ConvID, member app.PeerKe
 			return err
 		}
 		var mconv, pos []byte
-		if err := w.tx.QueryRowContext(ctx, `SELECT conv, pos FROM messages WHERE id = ?`, upTo[:]).Scan(&mconv, &pos); err != nil {
+		if err := w.tx.QueryRowContext(ctx, `SELECT conv, pos FROM messages
+			WHERE rid IN `+ridsOf+` AND id = ?1`, upTo[:]).Scan(&mconv, &pos); err != nil {
 			return notFound("mark seen", err)
 		}
 		if !bytes.Equal(mconv, conv[:]) {
@@ -323,18 +325,24 @@ func (s *Store) SaveReport(ctx context.Context, conv app.ConvID, reason string, 
 
 // People.
 
-const personCols = `key, handle, name, bio, avatar, box_key, addrs, contact, blocked, restricted, version, key_changed`
+const personCols = `key, handle, name, bio, avatar, box_key, addrs, contact, blocked, restricted, version, key_changed, mailbox`
 
 func scanPerson(sc interface{ Scan(...any) error }) (app.Person, error) {
 	var (
 		p                                        app.Person
 		key, avatar, box                         []byte
 		addrs                                    string
+		mailbox                                  sql.NullString
 		contact, blocked, restricted, keyChanged int
 	)
 	if err := sc.Scan(&key, &p.Handle, &p.Name, &p.Bio, &avatar, &box, &addrs, &contact, &blocked, &restricted,
-		&p.Version, &keyChanged); err != nil {
+		&p.Version, &keyChanged, &mailbox); err != nil {
 		return p, err
+	}
+	if mailbox.Valid {
+		if err := json.Unmarshal([]byte(mailbox.String), &p.Mailbox); err != nil {
+			return p, err
+		}
 	}
 	p.Key, p.Avatar, p.BoxKey = key32(key), key32(avatar), key32(box)
 	p.Contact, p.Blocked, p.Restricted, p.KeyChanged = contact != 0, blocked != 0, restricted != 0, keyChanged != 0
@@ -431,14 +439,20 @@ func (s *Store) PutPerson(ctx context.Context, key app.PeerKey, update func(*app
 			p.Addrs = []string{}
 		}
 		addrs, _ := json.Marshal(p.Addrs)
+		var mailbox any // NULL when none
+		if p.Mailbox != nil {
+			b, _ := json.Marshal(p.Mailbox)
+			mailbox = string(b)
+		}
 		_, err = w.exec("put person", `INSERT INTO people (`+personCols+`, handle_lc)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET handle = excluded.handle, name = excluded.name, bio = excluded.bio,
 				avatar = excluded.avatar, box_key = excluded.box_key, addrs = excluded.addrs,
 				contact = excluded.contact, blocked = excluded.blocked, restricted = excluded.restricted,
-				version = excluded.version, key_changed = excluded.key_changed, handle_lc = excluded.handle_lc`,
+				version = excluded.version, key_changed = excluded.key_changed, mailbox = excluded.mailbox,
+				handle_lc = excluded.handle_lc`,
 			key[:], p.Handle, p.Name, p.Bio, p.Avatar[:], p.BoxKey[:], string(addrs), b2i(p.Contact), b2i(p.Blocked),
-			b2i(p.Restricted), p.Version, b2i(p.KeyChanged), normHandle(p.Handle))
+			b2i(p.Restricted), p.Version, b2i(p.KeyChanged), mailbox, normHandle(p.Handle))
 		return err
 	})
 	if err != nil {
