@@ -36,17 +36,7 @@ func (s *Service) SetAvatar(ctx context.Context, picture []byte) (Profile, error
 	if err != nil {
 		return Profile{}, fmt.Errorf("app: set avatar: %w", err)
 	}
-	p, err := s.Profile(ctx)
-	if err != nil {
-		return p, err
-	}
-	p.Avatar = h
-	p.Version++
-	if err := s.store.SaveProfile(ctx, p); err != nil {
-		return p, fmt.Errorf("app: save profile: %w", err)
-	}
-	s.bus.Publish(Update{Kind: UpdSettings})
-	return p, nil
+	return s.changeProfile(ctx, func(p *Profile) { p.Avatar = h })
 }
 
 // Avatar is the avatar JPEG of key (this device's own too); ErrNotFound
@@ -94,12 +84,18 @@ func (s *Service) keepAvatar(want Hash, jpeg []byte) error {
 	if len(jpeg) > MaxAvatarBytes {
 		return fmt.Errorf("%w: avatar of %d bytes", ErrTooLarge, len(jpeg))
 	}
+	// Checked before anything is stored, so bytes that do not match leave
+	// no orphan blob. Importing first and deleting on a mismatch would
+	// also delete a blob this device already had, given its bytes.
+	if BlobHash(jpeg) != want {
+		return fmt.Errorf("%w: avatar does not match the profile", ErrBadEvent)
+	}
 	h, _, err := bs.Import(bytes.NewReader(jpeg))
 	if err != nil {
 		return fmt.Errorf("app: keep avatar: %w", err)
 	}
 	if h != want {
-		return fmt.Errorf("%w: avatar does not match the profile", ErrBadEvent)
+		return fmt.Errorf("app: keep avatar: stored as %x, want %x", h[:6], want[:6])
 	}
 	return nil
 }

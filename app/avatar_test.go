@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io/fs"
 	"path/filepath"
 	"testing"
 
@@ -16,13 +17,14 @@ import (
 	"kite/crypto/seal"
 )
 
-func withBlobs(t *testing.T, d *device) {
+func withBlobs(t *testing.T, d *device) *blobs.Store {
 	t.Helper()
 	bs, err := blobs.Open(filepath.Join(t.TempDir(), "blobs"), 1<<30)
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.svc.SetBlobs(bs)
+	return bs
 }
 
 func pngOf(t *testing.T, w, h int) []byte {
@@ -75,7 +77,7 @@ func TestAvatarTravelsWithProfile(t *testing.T) {
 	// A profile whose avatar bytes do not match its hash is refused, even
 	// correctly signed (a bug or a hostile client).
 	c := newDevice(t, "cleo")
-	withBlobs(t, c)
+	cs := withBlobs(t, c)
 	var w map[string]any
 	json.Unmarshal(data, &w)
 	w["avatar_jpeg"] = pngOf(t, 10, 10)
@@ -89,4 +91,28 @@ func TestAvatarTravelsWithProfile(t *testing.T) {
 	if _, err := c.svc.Avatar(ctx, a.key); err == nil {
 		t.Fatal("cleo kept an avatar from a refused profile")
 	}
+	// Nor are the refused bytes left in the blob store.
+	if cs.Has(app.BlobHash(pngOf(t, 10, 10))) {
+		t.Fatal("the refused avatar's bytes were left in the blob store")
+	}
+	if n := blobFiles(t, cs); n != 0 {
+		t.Fatalf("blob store after a refused avatar: got %d files, want 0", n)
+	}
+}
+
+// blobFiles counts the files under a blob store's directory, wherever.
+func blobFiles(t *testing.T, bs *blobs.Store) int {
+	t.Helper()
+	root := filepath.Dir(filepath.Dir(bs.Path(app.Hash{})))
+	n := 0
+	err := filepath.WalkDir(root, func(_ string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -14,17 +14,46 @@ import (
 // largest circle on a HiDPI screen.
 const avatarSide = 192
 
+// avatarCacheSize bounds the pictures kept decoded: a few screens' worth.
+// Unbounded, scrolling through the chats of thousands of people would
+// keep every picture (up to 192×192 each) for as long as Kite runs.
+const avatarCacheSize = 128
+
 // avatarCache holds decoded profile pictures by peer, read through the
-// service's Avatars when it has them. On the UI thread only.
+// service's Avatars when it has them, the least recently shown dropped
+// first. On the UI thread only.
 type avatarCache struct {
 	u    *UI
-	imgs map[app.PeerKey]image.Image // nil: no picture
+	imgs map[app.PeerKey]*cachedAvatar
+	used uint64 // counts lookups, to order the entries by last use
 	// waiting are the circles to redraw when a key's picture arrives.
 	waiting map[app.PeerKey][]*avatar
 }
 
+type cachedAvatar struct {
+	img  image.Image // nil: no picture
+	used uint64
+}
+
 func newAvatarCache(u *UI) *avatarCache {
-	return &avatarCache{u: u, imgs: make(map[app.PeerKey]image.Image), waiting: make(map[app.PeerKey][]*avatar)}
+	return &avatarCache{u: u, imgs: make(map[app.PeerKey]*cachedAvatar), waiting: make(map[app.PeerKey][]*avatar)}
+}
+
+// put keeps k's picture, dropping the least recently used one when full.
+func (c *avatarCache) put(k app.PeerKey, img image.Image) {
+	c.used++
+	c.imgs[k] = &cachedAvatar{img: img, used: c.used}
+	if len(c.imgs) <= avatarCacheSize {
+		return
+	}
+	var oldest app.PeerKey
+	least := c.used
+	for key, e := range c.imgs {
+		if e.used < least {
+			oldest, least = key, e.used
+		}
+	}
+	delete(c.imgs, oldest)
 }
 
 // newAvatar is a circle that shows profile pictures from the cache.
@@ -42,8 +71,10 @@ func (c *avatarCache) lookup(key []byte, a *avatar) image.Image {
 	}
 	var k app.PeerKey
 	copy(k[:], key)
-	if img, ok := c.imgs[k]; ok {
-		return img
+	if e, ok := c.imgs[k]; ok {
+		c.used++
+		e.used = c.used
+		return e.img
 	}
 	av, ok := c.u.svc.(Avatars)
 	if !ok {
@@ -61,7 +92,7 @@ func (c *avatarCache) lookup(key []byte, a *avatar) image.Image {
 			img = decodeAvatar(data)
 		}
 		return func() {
-			c.imgs[k] = img
+			c.put(k, img)
 			for _, a := range c.waiting[k] {
 				if bytes.Equal(a.key, k[:]) {
 					a.Refresh()
@@ -77,7 +108,7 @@ func (c *avatarCache) lookup(key []byte, a *avatar) image.Image {
 // them all.
 func (c *avatarCache) forget(k app.PeerKey) {
 	if k.IsZero() {
-		c.imgs = make(map[app.PeerKey]image.Image)
+		c.imgs = make(map[app.PeerKey]*cachedAvatar)
 		return
 	}
 	delete(c.imgs, k)

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -39,13 +38,18 @@ type convView struct {
 	accept  *widget.Button // of the request bar, for tests
 
 	// Page cache and rows, on the UI thread only.
-	id          app.ConvID
-	c           app.Conversation
-	members     []app.Member
-	msgs        []app.Message
-	quotes      map[app.EventID]app.Message
-	media       map[app.EventID]*mediaView // blocks of media and share messages
-	rows        []chatRow
+	id      app.ConvID
+	c       app.Conversation
+	members []app.Member
+	msgs    []app.Message
+	quotes  map[app.EventID]app.Message
+	media   map[app.EventID]*mediaView // blocks of media and share messages
+	rows    []chatRow
+	// sizing hides the rows from the list while setHeights runs; stub is
+	// the row template the list measures meanwhile.
+	sizing      bool
+	stub        *msgRow
+	rebuilding  bool // rows are being laid out again: see rebuild
 	width       float32
 	hasOlder    bool
 	loading     bool
@@ -80,9 +84,18 @@ func newConvView(u *UI) *convView {
 	headTap := newTapArea(container.NewPadded(head), func() { u.showInfo() })
 	headTap.noHover = true
 
-	v.list = widget.NewList(func() int { return len(v.rows) },
-		func() fyne.CanvasObject { return newMsgRow(v) },
-		v.updateRow)
+	v.stub = newMsgRow(v)
+	v.list = widget.NewList(func() int {
+		if v.sizing {
+			return 0
+		}
+		return len(v.rows)
+	}, func() fyne.CanvasObject {
+		if v.sizing {
+			return v.stub // only measured: see setHeights
+		}
+		return newMsgRow(v)
+	}, v.updateRow)
 	v.list.HideSeparators = true
 	v.list.OnSelected = func(id widget.ListItemID) { v.list.UnselectAll() }
 	v.pill = primaryButton("New messages ↓", func() { v.scrollToBottom() })
@@ -149,7 +162,7 @@ func (v *convView) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 		return
 	}
 	r.set(id, v.rows[id])
-	if id <= 2 && v.ready && v.hasOlder && !v.loading && v.list.GetScrollOffset() < 80 {
+	if id <= 2 && v.ready && v.hasOlder && !v.loading && !v.rebuilding && v.list.GetScrollOffset() < 80 {
 		v.loadOlder()
 	}
 	if id == len(v.rows)-1 && v.pill.Visible() {
@@ -219,10 +232,19 @@ func (v *convView) load(first bool) {
 			return nil, err
 		}
 		quotes := v.fetchQuotes(ctx, ms)
+		keys := authorsOf(ms, quotes)
+		if c.Kind == app.Direct {
+			keys[c.Peer] = true
+		}
+		people, err := u.readPeople(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
 		return func() {
 			if gen != v.gen || id != v.id {
 				return
 			}
+			u.learn(people)
 			atBottom := first || v.atBottom()
 			before := len(v.msgs)
 			var lastBefore app.EventID
@@ -299,7 +321,12 @@ func (v *convView) loadOlder() {
 			return func() { v.loading = false }, err
 		}
 		quotes := v.fetchQuotes(ctx, ms)
+		people, err := u.readPeople(ctx, authorsOf(ms, quotes))
+		if err != nil {
+			return func() { v.loading = false }, err
+		}
 		return func() {
+			u.learn(people)
 			if gen != v.gen || id != v.id {
 				return
 			}
@@ -331,11 +358,21 @@ func (v *convView) rebuild(bottom bool) {
 	if v.id.IsZero() {
 		return
 	}
+	offset := v.list.GetScrollOffset()
+	prev := v.rows
 	v.rows = v.buildRows(v.listWidth())
-	for i, r := range v.rows {
-		v.list.SetItemHeight(i, r.h)
+	// Rows set up on the way (setHeights can leave the list at the top)
+	// must not ask for older pages; scrolling back before the refresh
+	// sets up only the rows that will show.
+	v.rebuilding = true
+	v.setHeights(prev)
+	if bottom {
+		v.list.ScrollToBottom()
+	} else {
+		v.list.ScrollToOffset(offset)
 	}
 	v.list.Refresh()
+	v.rebuilding = false
 	if bottom {
 		v.list.ScrollToBottom()
 		// The list takes new row heights into its content size at its
@@ -355,6 +392,29 @@ func (v *convView) rebuild(bottom bool) {
 			})
 		}()
 	}
+}
+
+// setHeights gives the list the heights of the rows that changed since
+// prev. On a list on screen every new height refreshes the whole list,
+// which sets up each visible row again: a page of new heights cost
+// hundreds of row layouts. So when more than a couple change, the rows
+// are hidden from the list while the heights go in, which makes those
+// refreshes empty; the caller's refresh then sets up the visible rows
+// once (and the caller restores the scroll offset).
+func (v *convView) setHeights(prev []chatRow) {
+	changed := 0
+	for i, r := range v.rows {
+		if i >= len(prev) || prev[i].h != r.h {
+			changed++
+		}
+	}
+	v.sizing = changed > 2
+	for i, r := range v.rows {
+		if i >= len(prev) || prev[i].h != r.h {
+			v.list.SetItemHeight(i, r.h)
+		}
+	}
+	v.sizing = false
 }
 
 func (v *convView) rowOf(id app.EventID) int {
@@ -591,21 +651,26 @@ func (v *convView) refreshHeader() {
 func (v *convView) refreshBottom() {
 	u := v.u
 	c := v.c
+	var bottom fyne.CanvasObject
 	switch {
 	case c.Folder == app.Requests:
-		v.bottom.Objects = []fyne.CanvasObject{v.requestBar()}
+		bottom = v.requestBar()
 	case c.Left:
 		l := caption("You can't send messages to this group because you're no longer a member.")
 		l.Alignment = fyne.TextAlignCenter
-		v.bottom.Objects = []fyne.CanvasObject{container.NewPadded(l)}
+		bottom = container.NewPadded(l)
 	case c.Kind == app.Direct && u.people[c.Peer].Blocked:
 		l := caption("You blocked this account. Unblock them in Details to send messages.")
 		l.Alignment = fyne.TextAlignCenter
-		v.bottom.Objects = []fyne.CanvasObject{container.NewPadded(l)}
+		bottom = container.NewPadded(l)
 	default:
-		v.bottom.Objects = []fyne.CanvasObject{v.compose.root}
+		bottom = v.compose.root
 	}
-	v.bottom.Refresh()
+	// Refreshing the composer redraws all its icons; every load would.
+	if len(v.bottom.Objects) != 1 || v.bottom.Objects[0] != bottom {
+		v.bottom.Objects = []fyne.CanvasObject{bottom}
+		v.bottom.Refresh()
+	}
 	v.refreshNotice()
 }
 
@@ -679,15 +744,4 @@ func (u *UI) confirm(title, message, action string, yes func()) {
 		}
 	}, u.win)
 	dlg.Show()
-}
-
-// plainLines joins non-empty lines.
-func plainLines(ls ...string) string {
-	var out []string
-	for _, l := range ls {
-		if strings.TrimSpace(l) != "" {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }

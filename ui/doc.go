@@ -7,6 +7,11 @@
 // domain only through the small interfaces declared in service.go, which
 // *app.Service satisfies; every rule of a conversation lives in package app.
 //
+// It keeps little: the pages it shows, the people those pages name (read
+// with each page, never the whole list), and a bounded cache of decoded
+// profile pictures. Text is wrapped from the widths of words, which Fyne
+// caches, so opening a chat shapes each line about once.
+//
 // It must never import sync/..., app/store or Fyne's app package (cmd/kite
 // makes the fyne.App and passes it in), never call the service on the UI
 // thread for lists (pages are read in goroutines and applied with fyne.Do),

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,17 +68,54 @@ func TestWrapLines(t *testing.T) {
 	measure := func(s string) float32 { return fyne.MeasureText(s, 14, fyne.TextStyle{}).Width }
 	text := "the quick brown fox jumps over the lazy dog and keeps running far away averyveryverylongwordthatcannotfitononeline"
 	width := measure("the quick brown fox")
-	lines := wrapLines(text, 14, width, fyne.TextStyle{})
+	lines, widest := wrapLines(text, 14, width, fyne.TextStyle{})
 	if len(lines) < 4 {
 		t.Fatalf("got %d lines, want at least 4: %q", len(lines), lines)
 	}
+	var want float32
 	for _, l := range lines {
-		if w := measure(l); w > width+0.5 {
+		w := measure(l)
+		if w > width+0.5 {
 			t.Errorf("line %q is %v wide, limit %v", l, w, width)
 		}
+		want = max(want, w)
 	}
-	if got := wrapLines("a\n\nb", 14, 200, fyne.TextStyle{}); len(got) != 3 {
+	if widest != want {
+		t.Errorf("widest: got %v, want %v", widest, want)
+	}
+	if got, _ := wrapLines("a\n\nb", 14, 200, fyne.TextStyle{}); len(got) != 3 {
 		t.Errorf("explicit newlines: %q", got)
+	}
+	if got, w := wrapLines("short", 14, 200, fyne.TextStyle{}); len(got) != 1 || got[0] != "short" || w != measure("short") {
+		t.Errorf("a line that fits: got %q (%v wide)", got, w)
+	}
+}
+
+// TestWrapLinesIsGreedy checks on random texts that no word is lost, no
+// line is too wide and no line could have taken the next word.
+func TestWrapLinesIsGreedy(t *testing.T) {
+	measure := func(s string) float32 { return fyne.MeasureText(s, 14, fyne.TextStyle{}).Width }
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 7))
+	for range 200 {
+		text := benchText(rng)
+		width := float32(90 + rng.IntN(300)) // wider than any demo word
+		lines, _ := wrapLines(text, 14, width, fyne.TextStyle{})
+		if got := strings.Join(lines, " "); got != text {
+			t.Fatalf("width %v: lines %q do not join back to %q", width, lines, text)
+		}
+		for i, l := range lines {
+			if measure(l) > width {
+				t.Errorf("width %v: line %q is %v wide", width, l, measure(l))
+			}
+			if i+1 < len(lines) {
+				next := strings.Fields(lines[i+1])[0]
+				if measure(l+" "+next) <= width {
+					t.Errorf("width %v: line %q could have taken %q", width, l, next)
+				}
+			}
+		}
 	}
 }
 
@@ -103,8 +142,8 @@ func TestInitialsAndColour(t *testing.T) {
 			t.Errorf("initials(%q) = %q, want %q", in, got, want)
 		}
 	}
-	if avatarColour([]byte("x")) != avatarColour([]byte("x")) {
-		t.Error("avatar colour not stable")
+	if a, b := avatarColour([]byte("x")), avatarColour([]byte("x")); a != b {
+		t.Errorf("avatar colour of the same key: got %v then %v", a, b)
 	}
 }
 

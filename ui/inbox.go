@@ -46,7 +46,8 @@ type inboxView struct {
 	rows     []inboxRow
 	requests int
 	selected app.ConvID
-	gen      int // generation of the newest load, to drop stale ones
+	gen      int  // generation of the newest load, to drop stale ones
+	loaded   bool // a load has been applied
 }
 
 func newInboxView(u *UI) *inboxView {
@@ -154,11 +155,21 @@ func (v *inboxView) reload() {
 	q := app.InboxQuery{Folder: v.folder, Archived: v.archived, UnreadOnly: v.unread, Limit: 300}
 	query := v.query
 	u := v.u
-	people := u.people
 	u.async("load the inbox", func(ctx context.Context) (func(), error) {
 		var rows []inboxRow
+		var people []app.Person // who wrote the messages found
 		if query != "" {
-			rows = v.searchRows(ctx, query, people)
+			rows = v.searchRows(ctx, query)
+			var found []app.Message
+			for _, r := range rows {
+				if r.msg != nil {
+					found = append(found, *r.msg)
+				}
+			}
+			var err error
+			if people, err = u.readPeople(ctx, authorsOf(found, nil)); err != nil {
+				return nil, err
+			}
 		} else {
 			cs, err := u.svc.Inbox(ctx, q)
 			if err != nil {
@@ -178,10 +189,12 @@ func (v *inboxView) reload() {
 			return nil, err
 		}
 		return func() {
+			u.learn(people)
 			if gen != v.gen {
 				return
 			}
 			v.rows = rows
+			v.loaded = true
 			v.requests = len(reqs)
 			v.paintTabs()
 			v.list.Refresh()
@@ -213,7 +226,7 @@ func (v *inboxView) showEmpty() {
 }
 
 // searchRows finds people by handle or name and messages by text.
-func (v *inboxView) searchRows(ctx context.Context, query string, known map[app.PeerKey]app.Person) []inboxRow {
+func (v *inboxView) searchRows(ctx context.Context, query string) []inboxRow {
 	u := v.u
 	var rows []inboxRow
 	lq := strings.ToLower(strings.TrimPrefix(query, "@"))

@@ -18,12 +18,11 @@ import (
 
 // infoPanel is the Details page of a conversation.
 type infoPanel struct {
-	u       *UI
-	c       app.Conversation
-	root    fyne.CanvasObject
-	body    *fyne.Container
-	mute    *widget.Select
-	members *fyne.Container
+	u    *UI
+	c    app.Conversation
+	root fyne.CanvasObject
+	body *fyne.Container
+	mute *widget.Select
 }
 
 func newInfoPanel(u *UI, c app.Conversation) *infoPanel {

@@ -237,12 +237,9 @@ func (v *convView) buildRows(width float32) []chatRow {
 		if r.block != nil {
 			wrapW = fyne.Max(r.block.outerW(), 160)
 		}
-		if text != "" || r.block == nil {
-			r.lines = wrapLines(text, chatText, wrapW-2*bubblePadX, style)
-		}
 		var wmax float32
-		for _, l := range r.lines {
-			wmax = fyne.Max(wmax, fyne.MeasureText(l, chatText, style).Width)
+		if text != "" || r.block == nil {
+			r.lines, wmax = wrapLines(text, chatText, wrapW-2*bubblePadX, style)
 		}
 		r.bubbleW = wmax + 2*bubblePadX + 1
 		if r.block != nil {

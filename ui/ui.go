@@ -67,19 +67,25 @@ type UI struct {
 	wg sync.WaitGroup // work started by async, so tests can wait
 
 	// UI-thread state.
-	win          fyne.Window
-	theme        *kiteTheme
-	inbox        *inboxView
-	conv         *convView
-	right        *fyne.Container
-	page         string // "chat", "info", "settings", "empty"
-	people       map[app.PeerKey]app.Person
-	settings     app.Settings
-	profile      app.Profile
-	unread       int
-	typing       map[app.ConvID]map[app.PeerKey]time.Time
-	focused      bool
-	tray         bool
+	win   fyne.Window
+	theme *kiteTheme
+	inbox *inboxView
+	conv  *convView
+	right *fyne.Container
+	page  string // "chat", "info", "settings", "empty"
+	// people are those the window has needed, by key: each read brings
+	// the people its page names (authors, the peer of a chat). Reading
+	// everyone instead cost 22 MB of garbage and kept 4 MB with 10,000
+	// people known, at start and again at every profile update.
+	people   map[app.PeerKey]app.Person
+	settings app.Settings
+	profile  app.Profile
+	unread   int
+	typing   map[app.ConvID]map[app.PeerKey]time.Time
+	focused  bool
+	// setTray shows a menu in the system tray; nil without one (tests
+	// record it).
+	setTray      func(*fyne.Menu)
 	newMsg       *newMessage
 	settingsPage *settingsPage // the open new-message dialog, for tests
 	avatars      *avatarCache
@@ -167,6 +173,43 @@ func (u *UI) name(k app.PeerKey) string {
 	return app.Person{Key: k}.DisplayName()
 }
 
+// readPeople reads the people with the given keys; unknown keys are
+// skipped. Off the UI thread.
+func (u *UI) readPeople(ctx context.Context, keys map[app.PeerKey]bool) ([]app.Person, error) {
+	var out []app.Person
+	for k := range keys {
+		p, err := u.svc.Person(ctx, k)
+		if errors.Is(err, app.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// authorsOf are the authors of ms and of the messages they quote, for
+// readPeople.
+func authorsOf(ms []app.Message, quotes map[app.EventID]app.Message) map[app.PeerKey]bool {
+	keys := make(map[app.PeerKey]bool)
+	for _, m := range ms {
+		keys[m.Author] = true
+	}
+	for _, q := range quotes {
+		keys[q.Author] = true
+	}
+	return keys
+}
+
+// learn puts people into the window's cache. On the UI thread.
+func (u *UI) learn(ps []app.Person) {
+	for _, p := range ps {
+		u.people[p.Key] = p
+	}
+}
+
 // ShowMain builds the main window and shows it.
 func (u *UI) ShowMain() {
 	u.app.Settings().SetTheme(u.theme)
@@ -183,8 +226,8 @@ func (u *UI) ShowMain() {
 	u.win.SetOnDropped(u.dropped)
 	u.app.Lifecycle().SetOnEnteredForeground(func() { u.focused = true; u.conv.markSeen() })
 	u.app.Lifecycle().SetOnExitedForeground(func() { u.focused = false })
-	if _, ok := u.app.(desktop.App); ok {
-		u.tray = true
+	if d, ok := u.app.(desktop.App); ok {
+		u.setTray = d.SetSystemTrayMenu
 	}
 	u.reloadAll()
 	u.win.Show()
@@ -195,6 +238,9 @@ func (u *UI) Window() fyne.Window { return u.win }
 
 func (u *UI) setRight(page string, o fyne.CanvasObject) {
 	u.page = page
+	if len(u.right.Objects) == 1 && u.right.Objects[0] == o {
+		return // refreshing the chat pane again would redraw all of it
+	}
 	u.right.Objects = []fyne.CanvasObject{o}
 	u.right.Refresh()
 }
@@ -226,12 +272,48 @@ func (u *UI) showSettings() {
 	u.inbox.select_(app.ConvID{})
 	u.settingsPage = newSettingsPage(u)
 	u.setRight("settings", u.settingsPage.root)
+	u.learnNetPeople()
 }
 
-// reloadAll re-reads people, settings, profile, the inbox and the counts.
+// learnNetPeople reads the people behind the connected and nearby peers
+// the settings page lists, and shows the page again with their names if
+// any were not known.
+func (u *UI) learnNetPeople() {
+	if u.net == nil {
+		return
+	}
+	keys := make(map[app.PeerKey]bool)
+	for _, p := range append(u.net.Peers(), u.net.Nearby()...) {
+		if _, ok := u.people[p.Key]; !ok {
+			keys[p.Key] = true
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	u.async("read people", func(ctx context.Context) (func(), error) {
+		ps, err := u.readPeople(ctx, keys)
+		if err != nil || len(ps) == 0 {
+			return nil, err
+		}
+		return func() {
+			u.learn(ps)
+			if u.page == "settings" {
+				u.showSettingsKeepTab()
+			}
+		}, nil
+	})
+}
+
+// reloadAll re-reads the people known to the window, settings, profile,
+// the inbox and the counts.
 func (u *UI) reloadAll() {
+	keys := make(map[app.PeerKey]bool, len(u.people))
+	for k := range u.people {
+		keys[k] = true
+	}
 	u.async("load your data", func(ctx context.Context) (func(), error) {
-		ps, err := u.svc.People(ctx, false)
+		ps, err := u.readPeople(ctx, keys)
 		if err != nil {
 			return nil, err
 		}
@@ -244,10 +326,7 @@ func (u *UI) reloadAll() {
 			return nil, err
 		}
 		return func() {
-			u.people = make(map[app.PeerKey]app.Person, len(ps))
-			for _, p := range ps {
-				u.people[p.Key] = p
-			}
+			u.learn(ps)
 			u.applySettings(st)
 			u.profile = prof
 			u.inbox.header()
@@ -260,6 +339,7 @@ func (u *UI) reloadAll() {
 
 func (u *UI) applySettings(st app.Settings) {
 	u.settings = st
+	u.updateTray() // the pause checkmark
 	mode := st.Appearance
 	if mode == "" {
 		mode = "system"
@@ -293,11 +373,18 @@ func (u *UI) setUnread(n int) {
 	u.updateTray()
 }
 
+// updateTray shows the tray menu again, with the current unread total
+// and settings.
 func (u *UI) updateTray() {
-	d, ok := u.app.(desktop.App)
-	if !ok || !u.tray {
-		return
+	if u.setTray != nil {
+		u.setTray(u.trayMenu())
 	}
+}
+
+// trayMenu is the system tray's menu: open the window, how many messages
+// are unread (not clickable), and pause notifications (checked while
+// paused).
+func (u *UI) trayMenu() *fyne.Menu {
 	count := "No unread messages"
 	if u.unread == 1 {
 		count = "1 unread message"
@@ -313,14 +400,13 @@ func (u *UI) updateTray() {
 		}, nil)
 	})
 	pause.Checked = u.settings.PauseAll
-	d.SetSystemTrayMenu(fyne.NewMenu("Kite",
-		fyne.NewMenuItem("Open Kite", func() {
-			if u.win != nil {
-				u.win.Show()
-				u.win.RequestFocus()
-			}
-		}),
-		countItem, pause))
+	open := fyne.NewMenuItem("Open Kite", func() {
+		if u.win != nil {
+			u.win.Show()
+			u.win.RequestFocus()
+		}
+	})
+	return fyne.NewMenu("Kite", open, countItem, pause)
 }
 
 // notify shows a desktop notification for new messages from others in
@@ -483,6 +569,7 @@ func (u *UI) showSettingsKeepTab() {
 	u.settingsPage = newSettingsPage(u)
 	u.settingsPage.tabs.SelectIndex(i)
 	u.setRight("settings", u.settingsPage.root)
+	u.learnNetPeople()
 }
 
 // setTyping records that peer is (not) typing in conv; the mark expires

@@ -27,7 +27,7 @@ type device struct {
 	key app.PeerKey
 }
 
-func newDevice(t *testing.T, handle string) *device {
+func newDevice(t testing.TB, handle string) *device {
 	t.Helper()
 	id, err := keys.Generate()
 	if err != nil {
@@ -51,7 +51,7 @@ func (d *device) code() string {
 	return d.id.ContactCode(p.Handle, nil).String()
 }
 
-func befriend(t *testing.T, a, b *device) {
+func befriend(t testing.TB, a, b *device) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := a.svc.AddContact(ctx, b.code()); err != nil {
@@ -63,7 +63,7 @@ func befriend(t *testing.T, a, b *device) {
 }
 
 // deliver copies what to lacks of from's logs in conv, as the network would.
-func deliver(t *testing.T, from, to *device, conv app.ConvID) {
+func deliver(t testing.TB, from, to *device, conv app.ConvID) {
 	t.Helper()
 	ctx := context.Background()
 	have, err := to.svc.Versions(ctx, conv)
@@ -132,7 +132,7 @@ type world struct {
 	u              *UI
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	ctx := context.Background()
 	w := &world{me: newDevice(t, "alice"), bob: newDevice(t, "bob"), carol: newDevice(t, "carol")}

@@ -168,15 +168,14 @@ func newText(s string, c color.Color, size float32, bold bool) *canvas.Text {
 // tapArea makes any object tappable, with hover highlight.
 type tapArea struct {
 	widget.BaseWidget
-	content   fyne.CanvasObject
-	bg        *canvas.Rectangle
-	onTap     func()
-	onSecond  func(*fyne.PointEvent)
-	hovered   bool
-	selected  bool
-	noHover   bool
-	radius    float32
-	selectCol color.Color
+	content  fyne.CanvasObject
+	bg       *canvas.Rectangle
+	onTap    func()
+	onSecond func(*fyne.PointEvent)
+	hovered  bool
+	selected bool
+	noHover  bool
+	radius   float32
 }
 
 func newTapArea(content fyne.CanvasObject, onTap func()) *tapArea {
@@ -262,38 +261,83 @@ func caption(s string) *widget.Label {
 
 // wrapLines breaks text into lines no wider than width at the given text
 // size, breaking at spaces where it can and inside long words where it
-// must. Explicit newlines are kept.
-func wrapLines(text string, size, width float32, style fyne.TextStyle) []string {
-	var out []string
+// must. Explicit newlines are kept. It also returns the widest line's
+// width.
+//
+// Shaping text is what costs (a conversation wraps every message it
+// shows, and Fyne caches the width of each string it has measured), so
+// lines are filled from the widths of words, which repeat, and each line
+// is measured once as a whole: that corrects what kerning across spaces
+// changes.
+func wrapLines(text string, size, width float32, style fyne.TextStyle) ([]string, float32) {
 	measure := func(s string) float32 { return fyne.MeasureText(s, size, style).Width }
+	var out []string
+	var widest float32
+	add := func(line string, w float32) {
+		out = append(out, line)
+		widest = max(widest, w)
+	}
+	space := measure("x x") - measure("xx")
 	for _, para := range strings.Split(text, "\n") {
 		if para == "" {
-			out = append(out, "")
+			add("", 0)
 			continue
 		}
-		line := ""
-		for _, word := range strings.SplitAfter(para, " ") {
-			if measure(line+word) <= width || line == "" && measure(strings.TrimRight(word, " ")) <= width {
-				line += word
+		words := strings.Split(para, " ")
+		est := space * float32(len(words)-1)
+		for _, w := range words {
+			est += measure(w)
+		}
+		if est <= width {
+			if w := measure(para); w <= width {
+				add(para, w)
 				continue
 			}
-			if line != "" {
-				out = append(out, strings.TrimRight(line, " "))
-				line = ""
-			}
-			// A word wider than the line is cut by runes.
-			for measure(strings.TrimRight(word, " ")) > width {
-				r := []rune(word)
-				n := len(r)
-				for n > 1 && measure(string(r[:n])) > width {
-					n--
-				}
-				out = append(out, string(r[:n]))
-				word = string(r[n:])
-			}
-			line = word
 		}
-		out = append(out, strings.TrimRight(line, " "))
+		for i := 0; i < len(words); {
+			// A word wider than the line is cut by runes.
+			wi := measure(words[i])
+			for wi > width {
+				r := []rune(words[i])
+				n := fitRunes(r, width, measure)
+				add(string(r[:n]), measure(string(r[:n])))
+				words[i] = string(r[n:])
+				wi = measure(words[i])
+			}
+			j, est := i+1, wi
+			for j < len(words) {
+				wj := measure(words[j])
+				if est+space+wj > width {
+					break
+				}
+				est += space + wj
+				j++
+			}
+			line := strings.TrimRight(strings.Join(words[i:j], " "), " ")
+			w := measure(line)
+			for w > width && j > i+1 {
+				j--
+				line = strings.TrimRight(strings.Join(words[i:j], " "), " ")
+				w = measure(line)
+			}
+			add(line, w)
+			i = j
+		}
 	}
-	return out
+	return out, widest
+}
+
+// fitRunes is how many of r's first runes fit in width (at least one),
+// found by bisection.
+func fitRunes(r []rune, width float32, measure func(string) float32) int {
+	lo, hi := 1, len(r) // r[:lo] is kept even if too wide; r[:hi+1] is too wide
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if measure(string(r[:mid])) <= width {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
 }

@@ -60,6 +60,9 @@ func TestImportSizes(t *testing.T) {
 		if want := rootOf(data); h != want {
 			t.Errorf("import %d bytes: got hash %x, want %x", n, h[:6], want[:6])
 		}
+		if bh := app.BlobHash(data); bh != h {
+			t.Errorf("app.BlobHash of %d bytes: got %x, want the store's %x", n, bh[:6], h[:6])
+		}
 		got, err := os.ReadFile(s.Path(h))
 		if err != nil || !bytes.Equal(got, data) {
 			t.Fatalf("read back %d bytes: err %v, equal %v", n, err, bytes.Equal(got, data))
@@ -359,4 +362,45 @@ func (m *runtimeMem) read() {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	m.total = ms.TotalAlloc
+}
+
+func TestDelete(t *testing.T) {
+	s := openStore(t, 0)
+	gone := randomBytes(t, ChunkSize+5, 1)
+	kept := randomBytes(t, 100, 2)
+	h, _, err := s.Import(bytes.NewReader(gone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _, err := s.Import(bytes.NewReader(kept))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Manifest(h); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(h); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if s.Has(h) {
+		t.Error("the deleted blob is still here")
+	}
+	for _, path := range []string{s.Path(h), s.manifestPath(h)} {
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s after delete: got %v, want it gone", filepath.Base(path), err)
+		}
+	}
+	if _, err := s.Open(h); !errors.Is(err, app.ErrNotFound) {
+		t.Errorf("open a deleted blob: got %v, want ErrNotFound", err)
+	}
+	if err := s.Delete(h); err != nil {
+		t.Errorf("delete again: got %v, want nil", err)
+	}
+	if got, err := os.ReadFile(s.Path(k)); err != nil || !bytes.Equal(got, kept) {
+		t.Errorf("the other blob after a delete: err %v, equal %v", err, bytes.Equal(got, kept))
+	}
+	// The same bytes can come back.
+	if h2, _, err := s.Import(bytes.NewReader(gone)); err != nil || h2 != h || !s.Has(h) {
+		t.Errorf("import after delete: hash %x (want %x), err %v, has %v", h2[:6], h[:6], err, s.Has(h))
+	}
 }

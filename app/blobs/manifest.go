@@ -10,7 +10,7 @@ import (
 )
 
 // ChunkSize is the unit of transfer and verification: 256 KiB.
-const ChunkSize = 256 << 10
+const ChunkSize = app.BlobChunkSize
 
 // DefaultMaxSize is the largest blob a store accepts unless told
 // otherwise: 2 GiB.
@@ -19,9 +19,6 @@ const DefaultMaxSize = 2 << 30
 // maxChunks bounds a decoded manifest, whatever the store's cap: its
 // encoding must fit a 1 MiB wire frame with room to spare.
 const maxChunks = (1<<20 - 1024) / sha256.Size
-
-// domain separates blob hashes from every other SHA-256 in Kite.
-const domain = "kite/blob/v1\x00"
 
 // ErrBadManifest and ErrBadChunk are what a peer's garbage turns into.
 var (
@@ -51,21 +48,9 @@ func (m Manifest) ChunkLen(i int) int {
 	return int(min(ChunkSize, m.Size-off))
 }
 
-// Root is the blob hash: SHA-256(domain || size as 8 bytes big-endian ||
-// each chunk hash in order).
-func (m Manifest) Root() app.Hash {
-	h := sha256.New()
-	h.Write([]byte(domain))
-	var sz [8]byte
-	binary.BigEndian.PutUint64(sz[:], uint64(m.Size))
-	h.Write(sz[:])
-	for _, c := range m.Chunks {
-		h.Write(c[:])
-	}
-	var out app.Hash
-	h.Sum(out[:0])
-	return out
-}
+// Root is the blob hash (app.BlobRoot): SHA-256 over a domain, the size
+// and each chunk hash in order.
+func (m Manifest) Root() app.Hash { return app.BlobRoot(m.Size, m.Chunks) }
 
 // Encode is the manifest's wire and disk form: the size as 8 bytes
 // big-endian, then the chunk hashes.

@@ -84,6 +84,27 @@ func (s *Store) Open(h app.Hash) (*os.File, error) {
 	return f, nil
 }
 
+// Delete removes the complete blob h and its manifest; a blob that is
+// not here is no error. Blobs are shared by content, so the caller makes
+// sure nothing refers to h any more.
+func (s *Store) Delete(h app.Hash) error {
+	s.mu.Lock() // against Begin, which checks Has under mu
+	defer s.mu.Unlock()
+	for _, path := range []string{s.Path(h), s.manifestPath(h)} {
+		// Blobs are read-only, which some systems honour for removal.
+		if err := os.Chmod(path, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("blobs: delete: %w", err)
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("blobs: delete: %w", err)
+		}
+	}
+	if err := syncDir(filepath.Dir(s.Path(h))); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("blobs: delete: %w", err)
+	}
+	return nil
+}
+
 func tooLarge(size, max int64) error {
 	return app.Userf(app.ErrTooLarge, "the file is %s; the largest file Kite sends is %s", app.HumanBytes(size), app.HumanBytes(max))
 }
