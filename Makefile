@@ -8,7 +8,7 @@ export CGO_ENABLED := 1
 DEBS := gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev \
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libwayland-dev \
 	libxkbcommon-dev xvfb xauth libgl1-mesa-dri dbus dbus-x11 xdotool imagemagick \
-	iproute2 xz-utils
+	iproute2 iptables xz-utils
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 

@@ -177,6 +177,17 @@ func (c *cli) commands() map[string]func([]string) error {
 				}
 				return call{http.MethodPatch, "/v1/me", req}, nil
 			}, nil},
+		"mailbox": {0, 2, "mailbox [set WHO | clear]", nil, func(a []string) (call, error) {
+			switch {
+			case len(a) == 0:
+				return call{method: http.MethodGet, path: "/v1/mailbox"}, nil
+			case a[0] == "set" && len(a) == 2:
+				return call{http.MethodPut, "/v1/mailbox", localapi.MailboxReq{Peer: a[1]}}, nil
+			case a[0] == "clear" && len(a) == 1:
+				return call{method: http.MethodDelete, path: "/v1/mailbox"}, nil
+			}
+			return call{}, usagef("mailbox: 'mailbox', 'mailbox set WHO' or 'mailbox clear'")
+		}, printMailbox},
 		"nearby": {0, 0, "nearby", nil, func([]string) (call, error) {
 			return call{method: http.MethodGet, path: "/v1/nearby"}, nil
 		}, printNearby},

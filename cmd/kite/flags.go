@@ -18,7 +18,7 @@ type globals struct {
 
 // valueFlags are the flags that may come before the command word and take
 // a value, which is never the command (`kite --screen group`).
-var valueFlags = map[string]bool{"data-dir": true, "passphrase-file": true, "listen": true, "bootstrap": true, "screen": true, "open": true}
+var valueFlags = map[string]bool{"data-dir": true, "passphrase-file": true, "listen": true, "bootstrap": true, "relay": true, "screen": true, "open": true}
 
 // splitCommand finds the command word among the arguments: the first
 // one that names a command (`kite --data-dir D send …`). With none, the

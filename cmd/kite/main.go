@@ -73,6 +73,7 @@ With no command, kite opens the app.
   init [--handle H] [--name N] [--passphrase-file F]   make this device's identity
   id [--qr FILE.png]                                     show peer ID and contact code
   serve [--listen ADDR]... [--no-mdns]                   run the headless node and local API
+        [--dht] [--bootstrap ADDR]... [--relay ADDR]... [--relay-service]   the wide network
   contacts [add CODE | block P | unblock P | restrict P [--off]]
   inbox [--folder primary|general|requests] [--archived] [--unread]
   send TO[,TO…] TEXT [--reply-to ID] [--e2e]            TO: handle, peer ID or conversation ID
@@ -91,6 +92,8 @@ With no command, kite opens the app.
   search QUERY [--conv CONV] [--limit N]
   settings [set KEY VALUE]               profile [--handle H] [--name N] [--bio B]
   nearby | peers | connect ADDR…        events (stream of changes, needs a running instance)
+  mailbox [set WHO | clear]              the always-on device (kite serve --mailbox) that holds
+                                         messages for you while you are away
   passphrase set|change|remove [--passphrase-file F] [--new-passphrase-file F]
   safety WHO [--qr FILE.png] [--verify]  compare the safety number of an end-to-end chat
   demo seed [--messages N] [--conversations M] [--seed S]

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"kite/app"
 	"kite/app/localapi"
@@ -282,6 +283,40 @@ func printPeers(c *cli, raw json.RawMessage) error {
 	fmt.Fprintln(w, "PEER ID\tADDRESS\tTRANSPORT\tLAN")
 	for _, p := range ps {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%v\n", p.PeerID, p.Addr, p.Transport, p.LAN)
+	}
+	return w.Flush()
+}
+
+func printMailbox(c *cli, raw json.RawMessage) error {
+	var info localapi.MailboxInfo
+	if err := json.Unmarshal(raw, &info); err != nil {
+		return fmt.Errorf("kite: mailbox: %w", err)
+	}
+	if m := info.Mine; m != nil {
+		who := m.Key.String()
+		if m.Handle != "" {
+			who = "@" + m.Handle + " (" + who + ")"
+		}
+		fmt.Fprintf(c.out, "your mailbox: %s\n", who)
+	} else {
+		fmt.Fprintln(c.out, "no mailbox: name an always-on contact with 'kite mailbox set WHO'")
+	}
+	if !info.Hosting {
+		return nil
+	}
+	if len(info.Holdings) == 0 {
+		fmt.Fprintln(c.out, "this device is a mailbox for its contacts; it holds nothing now")
+		return nil
+	}
+	fmt.Fprintln(c.out, "this device holds messages for:")
+	w := table(c)
+	fmt.Fprintln(w, "OWNER\tEVENTS\tSIZE\tOLDEST")
+	for _, h := range info.Holdings {
+		who := h.Owner.String()
+		if h.Handle != "" {
+			who = "@" + h.Handle
+		}
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", who, h.Events, app.HumanBytes(h.Bytes), h.Oldest.Local().Format(time.DateTime))
 	}
 	return w.Flush()
 }

@@ -58,7 +58,12 @@ type proc struct {
 
 func startServe(t *testing.T, dir string) *proc {
 	t.Helper()
-	cmd := exec.Command(kiteBin(t), "serve", "--data-dir", dir, "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns")
+	return startProc(t, dir, exec.Command(kiteBin(t), "serve", "--data-dir", dir, "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"))
+}
+
+// startProc starts cmd, a `kite serve` on dir, and waits for its API.
+func startProc(t *testing.T, dir string, cmd *exec.Cmd) *proc {
+	t.Helper()
 	logf, err := os.OpenFile(filepath.Join(dir, "serve.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		t.Fatal(err)

@@ -25,6 +25,8 @@ type netOptions struct {
 	bootstrap listFlag
 	noMDNS    bool
 	dht       bool
+	relays    listFlag
+	relaySvc  bool
 }
 
 func (o *netOptions) register(fs *flag.FlagSet) {
@@ -32,6 +34,8 @@ func (o *netOptions) register(fs *flag.FlagSet) {
 	fs.Var(&o.bootstrap, "bootstrap", "DHT bootstrap peer multiaddr (repeatable)")
 	fs.BoolVar(&o.noMDNS, "no-mdns", false, "do not look for peers on the LAN")
 	fs.BoolVar(&o.dht, "dht", false, "join the wide-area DHT (relays, hole punching)")
+	fs.Var(&o.relays, "relay", "relay multiaddr to keep a slot on, so peers reach this node through it (repeatable)")
+	fs.BoolVar(&o.relaySvc, "relay-service", false, "be a relay for others (an always-on public node; with --dht, a DHT server)")
 }
 
 func (c *cli) serve(args []string) error {
@@ -39,24 +43,29 @@ func (c *cli) serve(args []string) error {
 	var opts netOptions
 	fs := flagSet("serve", &g)
 	opts.register(fs)
+	mailbox := fs.Bool("mailbox", false, "hold messages for contacts that name this device as their mailbox")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("usage: kite serve [--listen ADDR]... [--no-mdns] [--dht] [--bootstrap ADDR]...")
+		return usagef("usage: kite serve [--listen ADDR]... [--no-mdns] [--dht] [--bootstrap ADDR]... [--relay ADDR]... [--relay-service]")
 	}
 	inst, err := c.open(&g, slog.LevelInfo)
 	if err != nil {
 		return err
 	}
 	defer inst.Close()
+	inst.svc.SetMailboxHost(*mailbox)
 	n, err := newNode(inst, opts)
 	if err != nil {
 		return err
 	}
 	p, _ := inst.svc.Profile(c.ctx)
 	fmt.Fprintf(c.out, "Kite is serving @%s (%s)\n", p.Handle, inst.id.PeerID())
+	if *mailbox {
+		fmt.Fprintln(c.out, "and is a mailbox for its contacts")
+	}
 	return runNode(c.ctx, inst, n, func() {
 		for _, a := range n.Addrs() {
 			fmt.Fprintf(c.out, "listening on %s\n", a)
@@ -66,14 +75,16 @@ func (c *cli) serve(args []string) error {
 
 func newNode(inst *instance, opts netOptions) (*node.Node, error) {
 	n, err := node.New(node.Params{
-		Service:   inst.svc,
-		Identity:  inst.id,
-		Listen:    opts.listen,
-		DataDir:   inst.dir,
-		MDNS:      !opts.noMDNS,
-		DHT:       opts.dht,
-		Bootstrap: opts.bootstrap,
-		Log:       inst.log,
+		Service:      inst.svc,
+		Identity:     inst.id,
+		Listen:       opts.listen,
+		DataDir:      inst.dir,
+		MDNS:         !opts.noMDNS,
+		DHT:          opts.dht,
+		Bootstrap:    opts.bootstrap,
+		Relays:       opts.relays,
+		RelayService: opts.relaySvc,
+		Log:          inst.log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start the network: %w", err)

@@ -41,6 +41,14 @@ func testLogger(t *testing.T) *slog.Logger {
 
 func newPeer(t *testing.T, name string, opts ...peerOpt) *testPeer {
 	t.Helper()
+	p := makePeer(t, name, opts...)
+	p.start()
+	return p
+}
+
+// makePeer is newPeer without starting the node.
+func makePeer(t *testing.T, name string, opts ...peerOpt) *testPeer {
+	t.Helper()
 	id, err := keys.Generate()
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +76,6 @@ func newPeer(t *testing.T, name string, opts ...peerOpt) *testPeer {
 		t.Fatalf("new node: %v", err)
 	}
 	tp := &testPeer{t: t, name: name, id: id, key: app.PeerKeyOf(id.SignPub), st: st, svc: svc, node: n, done: make(chan error, 1)}
-	tp.start()
 	t.Cleanup(func() {
 		tp.stop()
 		st.Close()

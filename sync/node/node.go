@@ -23,7 +23,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
-	"github.com/libp2p/go-libp2p/core/routing"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
 	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
@@ -31,7 +30,6 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
-	ma "github.com/multiformats/go-multiaddr"
 
 	"kite/app"
 	"kite/crypto/keys"
@@ -56,7 +54,13 @@ type Params struct {
 	// hole punching.
 	DHT       bool
 	Bootstrap []string
-	Log       *slog.Logger
+	// RelayService makes this an always-on public node (wan.go): it
+	// offers circuit relay v2 to others and, with DHT, serves the DHT.
+	RelayService bool
+	// Relays are relays (multiaddrs with /p2p/<id>) this node keeps a
+	// slot on and advertises <relay>/p2p-circuit addresses through.
+	Relays []string
+	Log    *slog.Logger
 
 	// Resync is how often a sync session repeats its Hello (anti-entropy,
 	// and keep-alive); zero means 30 s.
@@ -92,6 +96,7 @@ type Node struct {
 	params Params
 	dht    *dht.IpfsDHT
 	dhtRef atomic.Pointer[dht.IpfsDHT] // for autorelay, which may ask early
+	relays relayState                  // static relays (wan.go)
 	// allow, when set (tests), is consulted by the gater and the
 	// redialer: a way to partition peers.
 	allow  func(peer.ID) bool
@@ -117,6 +122,12 @@ type Node struct {
 	hidden   map[peer.ID]bool
 	running  bool
 	blobs    *blobState // blob.go; set by Run
+
+	// Mailboxes (mailbox.go), set by Run: kicks for the depositor and
+	// drain loops, and the depositor's memory per away peer (under mu).
+	mboxKick  chan struct{}
+	drainKick chan struct{}
+	mbox      map[app.PeerKey]*mailboxState
 }
 
 // New builds the libp2p host and starts listening; Run serves.
@@ -178,29 +189,12 @@ func New(p Params) (*Node, error) {
 		libp2p.ConnectionGater(&gater{n: n}),
 		libp2p.UserAgent("kite"),
 	}
-	if p.DHT {
-		bs, err := addrInfos(p.Bootstrap)
-		if err != nil {
-			rm.Close()
-			return nil, fmt.Errorf("node: bootstrap peers: %w", err)
-		}
-		opts = append(opts,
-			libp2p.Routing(func(h host.Host) (routing.PeerRouting, error) {
-				d, err := dht.New(h, dht.Mode(dht.ModeAuto), dht.ProtocolPrefix("/kite"), dht.BootstrapPeers(bs...))
-				if err == nil {
-					n.dht = d
-					n.dhtRef.Store(d)
-				}
-				return d, err
-			}),
-			libp2p.EnableNATService(),
-			libp2p.EnableHolePunching(),
-			libp2p.EnableRelay(),
-			libp2p.EnableAutoRelayWithPeerSource(n.relayCandidates),
-		)
-	} else {
-		opts = append(opts, libp2p.DisableRelay())
+	wide, err := n.wideOptions(p)
+	if err != nil {
+		rm.Close()
+		return nil, err
 	}
+	opts = append(opts, wide...)
 	h, err := libp2p.New(opts...)
 	if err != nil && port != 0 {
 		// The kept port is taken (another instance?): take a new one.
@@ -306,6 +300,7 @@ func (n *Node) Run(ctx context.Context) error {
 	n.h.SetStreamHandler(protocol.ID(wire.ProtoSignal), n.handleSignal)
 	n.startBlobs(ctx)
 	n.serveEphemeral(ctx)
+	n.startMailbox(ctx)
 	close(n.ready)
 
 	if n.params.MDNS {
@@ -321,6 +316,7 @@ func (n *Node) Run(ctx context.Context) error {
 			n.log.Warn("dht: bootstrap", "err", err)
 		}
 	}
+	n.startWide(ctx)
 	// Peers connected before Run (none normally) get their sessions now.
 	for _, p := range n.h.Network().Peers() {
 		n.onConnected(p)
@@ -376,6 +372,11 @@ func (n *Node) onUpdate(ctx context.Context, u app.Update) {
 		for _, s := range ss {
 			s.offer(u.Conv, u.Events)
 		}
+		if len(u.Events) > 0 && u.Events[0].Author == n.me {
+			kick(n.mboxKick) // for members who are away
+		}
+	case app.UpdMailbox:
+		n.goRun(func() { n.notifyOwner(ctx, u.Peer) })
 	case app.UpdTyping:
 		if u.Peer == n.me {
 			n.sendTyping(u.Conv, u.Typing)
@@ -401,6 +402,7 @@ func (n *Node) onUpdate(ctx context.Context, u app.Update) {
 			}
 		}
 	case app.UpdSettings:
+		kick(n.drainKick) // the mailbox may have changed
 		for _, p := range n.h.Network().Peers() {
 			n.goRun(func() { n.sendPresence(ctx, p) })
 		}
@@ -412,9 +414,19 @@ func (n *Node) onUpdate(ctx context.Context, u app.Update) {
 func (n *Node) onConnected(p peer.ID) {
 	ctx := n.ctx
 	n.svc.NetworkChanged()
-	n.remember(p, nil)
+	if n.worthKeeping(ctx, p) {
+		n.remember(p, nil)
+	}
 	n.goRun(func() { n.fetchProfile(ctx, p) })
 	n.goRun(func() { n.sendPresence(ctx, p) })
+	if k, ok := keyOf(p); ok {
+		if ref, ok := n.svc.Mailbox(ctx); ok && ref.Key == k {
+			kick(n.drainKick)
+		}
+		if _, ok := n.svc.MailboxOf(ctx, k); ok {
+			kick(n.mboxKick) // receipts for what p got from its mailbox
+		}
+	}
 	if n.h.ID() < p {
 		n.mu.Lock()
 		start := n.openers[p] == 0
@@ -439,24 +451,17 @@ func (n *Node) onDisconnected(p peer.ID) {
 	if s != nil {
 		s.stop()
 	}
+	kick(n.mboxKick) // what p has not acknowledged goes to its mailbox, if any
 	if k, ok := keyOf(p); ok {
 		n.svc.SetPresence(k, app.Presence{Online: false, LastActive: time.Now(), Hidden: hidden})
 	}
 	n.markDisconnected(p)
 }
 
-// Addrs are this node's listen addresses with /p2p/<id>, loopback first,
-// then private, then public ones.
-func (n *Node) Addrs() []string {
-	suffix := "/p2p/" + n.h.ID().String()
-	addrs := n.h.Addrs()
-	slices.SortStableFunc(addrs, func(a, b ma.Multiaddr) int { return addrRank(a) - addrRank(b) })
-	out := make([]string, 0, len(addrs))
-	for _, a := range addrs {
-		out = append(out, a.String()+suffix)
-	}
-	return out
-}
+// Addrs are this node's addresses with /p2p/<id>, loopback first, then
+// private, public and relayed ones; at most as many as a contact code
+// holds, the most useful elsewhere kept (see shareable).
+func (n *Node) Addrs() []string { return shareable(n.h.Addrs(), n.h.ID()) }
 
 // Ready is closed once Run serves the protocols.
 func (n *Node) Ready() <-chan struct{} { return n.ready }
@@ -537,4 +542,23 @@ func (n *Node) Nearby() []Nearby {
 	}
 	slices.SortFunc(out, func(a, b Nearby) int { return strings.Compare(a.Key.String(), b.Key.String()) })
 	return out
+}
+
+// worthKeeping says whether p is someone to keep reaching: a contact, a
+// peer nearby on the LAN, or one this device shares a conversation with.
+// DHT neighbours, relays and depositors at a mailbox connect too; they
+// are not redialled or saved.
+func (n *Node) worthKeeping(ctx context.Context, p peer.ID) bool {
+	k, ok := keyOf(p)
+	if !ok {
+		return false
+	}
+	n.mu.Lock()
+	nearby := n.nearby[p] != nil
+	n.mu.Unlock()
+	if nearby || n.svc.IsContact(ctx, k) {
+		return true
+	}
+	convs, err := n.svc.SharedConversations(ctx, k)
+	return err == nil && len(convs) > 0
 }

@@ -472,7 +472,10 @@ func (n *Node) ingest(ctx context.Context, evs []app.Event, from app.PeerKey, pa
 				batch[j] = evs[i]
 			}
 			p, via := path, app.PeerKey{}
-			if evs[group[0]].Author != from {
+			switch {
+			case path == app.PathMailbox:
+				via = from
+			case evs[group[0]].Author != from:
 				p, via = app.PathRelay, from
 			}
 			outs, err := n.svc.Ingest(ctx, batch, p, via)

@@ -13,6 +13,7 @@ type Service interface {
 	Directory
 	Signals
 	Files
+	Mailboxes
 }
 
 // Replica reads the logs to answer peers and applies what they send.
@@ -34,6 +35,7 @@ type Directory interface {
 	IsContact(ctx context.Context, peer app.PeerKey) bool
 	People(ctx context.Context, contactsOnly bool) ([]app.Person, error)
 	Person(ctx context.Context, key app.PeerKey) (app.Person, error)
+	Profile(ctx context.Context) (app.Profile, error)
 	SignedProfile(ctx context.Context) (data, sig []byte, err error)
 	ApplyProfile(ctx context.Context, from app.PeerKey, data, sig []byte) (app.Person, error)
 	NetworkChanged()

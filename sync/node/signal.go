@@ -123,6 +123,11 @@ func (n *Node) applySignal(ctx context.Context, p peer.ID, from app.PeerKey, sig
 		} else {
 			n.svc.SetPresence(from, app.Presence{Online: pr.GetOnline(), LastActive: last})
 		}
+		if v := pr.GetProfileVersion(); v > 0 {
+			if known, err := n.svc.Person(ctx, from); err == nil && known.Version < v {
+				n.goRun(func() { n.fetchProfile(n.ctx, p) })
+			}
+		}
 	case *wire.Signal_Seen:
 		conv, ok1 := id32(w.Seen.GetConv())
 		ev, ok2 := id32(w.Seen.GetEvent())
@@ -255,6 +260,9 @@ func (n *Node) presenceFrame(ctx context.Context, online bool) *wire.Frame {
 	pr := &wire.Presence{Hidden: true}
 	if st, err := n.svc.Settings(ctx); err == nil && st.ActivityStatus {
 		pr = &wire.Presence{Online: online, LastActive: time.Now().UnixMilli()}
+	}
+	if prof, err := n.svc.Profile(ctx); err == nil {
+		pr.ProfileVersion = prof.Version // peers with an older one ask for it
 	}
 	return &wire.Frame{Msg: &wire.Frame_Signal{Signal: &wire.Signal{What: &wire.Signal_Presence{Presence: pr}}}}
 }

@@ -15,6 +15,7 @@ const (
 	ProtoSync    = "/kite/sync/1.0.0"
 	ProtoSignal  = "/kite/signal/1.0.0"
 	ProtoProfile = "/kite/profile/1.0.0"
+	ProtoMailbox = "/kite/mailbox/1.0.0"
 )
 
 // Limits of the framing.

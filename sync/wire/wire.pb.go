@@ -1,5 +1,5 @@
 // Messages of Kite's peer-to-peer protocols (/kite/sync, /kite/signal,
-// /kite/profile). Every stream carries Frames, each preceded by its length
+// /kite/profile, /kite/mailbox). Every stream carries Frames, each preceded by its length
 // as a uvarint. Encoding is deterministic protobuf; a frame that would not
 // re-encode to the same bytes is refused.
 
@@ -7,7 +7,7 @@
 // versions:
 // 	protoc-gen-go v1.36.12
 // 	protoc        v3.21.12
-// source: sync/wire/wire.proto
+// source: wire.proto
 
 package wire
 
@@ -39,6 +39,11 @@ type Frame struct {
 	//	*Frame_Signal
 	//	*Frame_ProfileRequest
 	//	*Frame_Profile
+	//	*Frame_Deposit
+	//	*Frame_DepositReply
+	//	*Frame_Drain
+	//	*Frame_Taken
+	//	*Frame_Notify
 	Msg           isFrame_Msg `protobuf_oneof:"msg"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -46,7 +51,7 @@ type Frame struct {
 
 func (x *Frame) Reset() {
 	*x = Frame{}
-	mi := &file_sync_wire_wire_proto_msgTypes[0]
+	mi := &file_wire_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -58,7 +63,7 @@ func (x *Frame) String() string {
 func (*Frame) ProtoMessage() {}
 
 func (x *Frame) ProtoReflect() protoreflect.Message {
-	mi := &file_sync_wire_wire_proto_msgTypes[0]
+	mi := &file_wire_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -71,7 +76,7 @@ func (x *Frame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Frame.ProtoReflect.Descriptor instead.
 func (*Frame) Descriptor() ([]byte, []int) {
-	return file_sync_wire_wire_proto_rawDescGZIP(), []int{0}
+	return file_wire_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Frame) GetMsg() isFrame_Msg {
@@ -153,6 +158,51 @@ func (x *Frame) GetProfile() *Profile {
 	return nil
 }
 
+func (x *Frame) GetDeposit() *Deposit {
+	if x != nil {
+		if x, ok := x.Msg.(*Frame_Deposit); ok {
+			return x.Deposit
+		}
+	}
+	return nil
+}
+
+func (x *Frame) GetDepositReply() *DepositReply {
+	if x != nil {
+		if x, ok := x.Msg.(*Frame_DepositReply); ok {
+			return x.DepositReply
+		}
+	}
+	return nil
+}
+
+func (x *Frame) GetDrain() *Drain {
+	if x != nil {
+		if x, ok := x.Msg.(*Frame_Drain); ok {
+			return x.Drain
+		}
+	}
+	return nil
+}
+
+func (x *Frame) GetTaken() *Taken {
+	if x != nil {
+		if x, ok := x.Msg.(*Frame_Taken); ok {
+			return x.Taken
+		}
+	}
+	return nil
+}
+
+func (x *Frame) GetNotify() *Notify {
+	if x != nil {
+		if x, ok := x.Msg.(*Frame_Notify); ok {
+			return x.Notify
+		}
+	}
+	return nil
+}
+
 type isFrame_Msg interface {
 	isFrame_Msg()
 }
@@ -189,6 +239,26 @@ type Frame_Profile struct {
 	Profile *Profile `protobuf:"bytes,8,opt,name=profile,proto3,oneof"`
 }
 
+type Frame_Deposit struct {
+	Deposit *Deposit `protobuf:"bytes,9,opt,name=deposit,proto3,oneof"`
+}
+
+type Frame_DepositReply struct {
+	DepositReply *DepositReply `protobuf:"bytes,10,opt,name=deposit_reply,json=depositReply,proto3,oneof"`
+}
+
+type Frame_Drain struct {
+	Drain *Drain `protobuf:"bytes,11,opt,name=drain,proto3,oneof"`
+}
+
+type Frame_Taken struct {
+	Taken *Taken `protobuf:"bytes,12,opt,name=taken,proto3,oneof"`
+}
+
+type Frame_Notify struct {
+	Notify *Notify `protobuf:"bytes,13,opt,name=notify,proto3,oneof"`
+}
+
 func (*Frame_Hello) isFrame_Msg() {}
 
 func (*Frame_Events) isFrame_Msg() {}
@@ -205,6 +275,16 @@ func (*Frame_ProfileRequest) isFrame_Msg() {}
 
 func (*Frame_Profile) isFrame_Msg() {}
 
+func (*Frame_Deposit) isFrame_Msg() {}
+
+func (*Frame_DepositReply) isFrame_Msg() {}
+
+func (*Frame_Drain) isFrame_Msg() {}
+
+func (*Frame_Taken) isFrame_Msg() {}
+
+func (*Frame_Notify) isFrame_Msg() {}
+
 // Version is one entry of a version vector: the highest contiguous seq
 // the sender holds of author's log.
 type Version struct {
@@ -217,7 +297,7 @@ type Version struct {
 
 func (x *Version) Reset() {
 	*x = Version{}
-	mi := &file_sync_wire_wire_proto_msgTypes[1]
+	mi := &file_wire_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -229,7 +309,7 @@ func (x *Version) String() string {
 func (*Version) ProtoMessage() {}
 
 func (x *Version) ProtoReflect() protoreflect.Message {
-	mi := &file_sync_wire_wire_proto_msgTypes[1]
+	mi := &file_wire_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -242,7 +322,7 @@ func (x *Version) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Version.ProtoReflect.Descriptor instead.
 func (*Version) Descriptor() ([]byte, []int) {
-	return file_sync_wire_wire_proto_rawDescGZIP(), []int{1}
+	return file_wire_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *Version) GetAuthor() []byte {
@@ -270,7 +350,7 @@ type ConvVersions struct {
 
 func (x *ConvVersions) Reset() {
 	*x = ConvVersions{}
-	mi := &file_sync_wire_wire_proto_msgTypes[2]
+	mi := &file_wire_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -282,7 +362,7 @@ func (x *ConvVersions) String() string {
 func (*ConvVersions) ProtoMessage() {}
 
 func (x *ConvVersions) ProtoReflect() protoreflect.Message {
-	mi := &file_sync_wire_wire_proto_msgTypes[2]
+	mi := &file_wire_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -295,7 +375,7 @@ func (x *ConvVersions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConvVersions.ProtoReflect.Descriptor instead.
 func (*ConvVersions) Descriptor() ([]byte, []int) {
-	return file_sync_wire_wire_proto_rawDescGZIP(), []int{2}
+	return file_wire_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ConvVersions) GetConv() []byte {
@@ -324,7 +404,7 @@ type Hello struct {
 
 func (x *Hello) Reset() {
 	*x = Hello{}
-	mi := &file_sync_wire_wire_proto_msgTypes[3]
+	mi := &file_wire_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -336,7 +416,7 @@ func (x *Hello) String() string {
 func (*Hello) ProtoMessage() {}
 
 func (x *Hello) ProtoReflect() protoreflect.Message {
-	mi := &file_sync_wire_wire_proto_msgTypes[3]
+	mi := &file_wire_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -349,7 +429,7 @@ func (x *Hello) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Hello.ProtoReflect.Descriptor instead.
 func (*Hello) Descriptor() ([]byte, []int) {
-	return file_sync_wire_wire_proto_rawDescGZIP(), []int{3}
+	return file_wire_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Hello) GetConvs() []*ConvVersions {
@@ -371,7 +451,7 @@ type Events struct {
 
 func (x *Events) Reset() {
 	*x = Events{}
-	mi := &file_sync_wire_wire_proto_msgTypes[4]
+	mi := &file_wire_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -383,7 +463,7 @@ func (x *Events) String() string {
 func (*Events) ProtoMessage() {}
 
 func (x *Events) ProtoReflect() protoreflect.Message {
-	mi := &file_sync_wire_wire_proto_msgTypes[4]
+	mi := &file_wire_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -396,7 +476,7 @@ func (x *Events) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Events.ProtoReflect.Descriptor instead.
 func (*Events) Descriptor() ([]byte, []int) {
-	return file_sync_wire_wire_proto_rawDescGZIP(), []int{4}
+	return file_wire_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Events) GetEvents() [][]byte {
@@ -416,7 +496,7 @@ type Ack struct {
 
 func (x *Ack) Reset() {
 	*x = Ack{}
-	mi := &file_sync_wire_wire_proto_msgTypes[5]
+	mi := &file_wire_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -428,7 +508,7 @@ func (x *Ack) String() string {
 func (*Ack) ProtoMessage() {}
 
 func (x *Ack) ProtoReflect() protoreflect.Message {
-	mi := &file_sync_wire_wire_proto_msgTypes[5]
+	mi := &file_wire_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -441,7 +521,7 @@ func (x *Ack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ack.ProtoReflect.Descriptor instead.
 func (*Ack) Descriptor() ([]byte, []int) {
-	return file_sync_wire_wire_proto_rawDescGZIP(), []int{5}
+	return file_wire_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Ack) GetIds() [][]byte {
@@ -464,7 +544,7 @@ type Refused struct {
 
 func (x *Refused) Reset() {
 	*x = Refused{}
-	mi := &file_sync_wire_wire_proto_msgTypes[6]
+	mi := &file_wire_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -476,7 +556,7 @@ func (x *Refused) String() string {
 func (*Refused) ProtoMessage() {}
 
 func (x *Refused) ProtoReflect() protoreflect.Message {
-	mi := &file_sync_wire_wire_proto_msgTypes[6]
+	mi := &file_wire_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -489,7 +569,7 @@ func (x *Refused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Refused.ProtoReflect.Descriptor instead.
 func (*Refused) Descriptor() ([]byte, []int) {
-	return file_sync_wire_wire_proto_rawDescGZIP(), []int{6}
+	return file_wire_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Refused) GetConv() []byte {
@@ -526,7 +606,7 @@ type Want struct {
 
 func (x *Want) Reset() {
 	*x = Want{}
-	mi := &file_sync_wire_wire_proto_msgTypes[7]
+	mi := &file_wire_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -538,7 +618,7 @@ func (x *Want) String() string {
 func (*Want) ProtoMessage() {}
 
 func (x *Want) ProtoReflect() protoreflect.Message {
-	mi := &file_sync_wire_wire_proto_msgTypes[7]
+	mi := &file_wire_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -551,7 +631,7 @@ func (x *Want) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Want.ProtoReflect.Descriptor instead.
 func (*Want) Descriptor() ([]byte, []int) {
-	return file_sync_wire_wire_proto_rawDescGZIP(), []int{7}
+	return file_wire_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Want) GetConv() []byte {
@@ -583,7 +663,7 @@ type Signal struct {
 
 func (x *Signal) Reset() {
 	*x = Signal{}
-	mi := &file_sync_wire_wire_proto_msgTypes[8]
+	mi := &file_wire_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -595,7 +675,7 @@ func (x *Signal) String() string {
 func (*Signal) ProtoMessage() {}
 
 func (x *Signal) ProtoReflect() protoreflect.Message {
-	mi := &file_sync_wire_wire_proto_msgTypes[8]
+	mi := &file_wire_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -608,7 +688,7 @@ func (x *Signal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Signal.ProtoReflect.Descriptor instead.
 func (*Signal) Descriptor() ([]byte, []int) {
-	return file_sync_wire_wire_proto_rawDescGZIP(), []int{8}
+	return file_wire_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Signal) GetWhat() isSignal_What {
@@ -677,7 +757,7 @@ type Typing struct {
 
 func (x *Typing) Reset() {
 	*x = Typing{}
-	mi := &file_sync_wire_wire_proto_msgTypes[9]
+	mi := &file_wire_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -689,7 +769,7 @@ func (x *Typing) String() string {
 func (*Typing) ProtoMessage() {}
 
 func (x *Typing) ProtoReflect() protoreflect.Message {
-	mi := &file_sync_wire_wire_proto_msgTypes[9]
+	mi := &file_wire_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -702,7 +782,7 @@ func (x *Typing) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Typing.ProtoReflect.Descriptor instead.
 func (*Typing) Descriptor() ([]byte, []int) {
-	return file_sync_wire_wire_proto_rawDescGZIP(), []int{9}
+	return file_wire_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Typing) GetConv() []byte {
@@ -720,17 +800,18 @@ func (x *Typing) GetOn() bool {
 }
 
 type Presence struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Online        bool                   `protobuf:"varint,1,opt,name=online,proto3" json:"online,omitempty"`
-	LastActive    int64                  `protobuf:"varint,2,opt,name=last_active,json=lastActive,proto3" json:"last_active,omitempty"` // unix milliseconds; 0 unknown
-	Hidden        bool                   `protobuf:"varint,3,opt,name=hidden,proto3" json:"hidden,omitempty"`                           // the sender does not share activity status
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Online         bool                   `protobuf:"varint,1,opt,name=online,proto3" json:"online,omitempty"`
+	LastActive     int64                  `protobuf:"varint,2,opt,name=last_active,json=lastActive,proto3" json:"last_active,omitempty"`             // unix milliseconds; 0 unknown
+	Hidden         bool                   `protobuf:"varint,3,opt,name=hidden,proto3" json:"hidden,omitempty"`                                       // the sender does not share activity status
+	ProfileVersion uint64                 `protobuf:"varint,4,opt,name=profile_version,json=profileVersion,proto3" json:"profile_version,omitempty"` // of the sender's signed profile: fetch it when newer
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Presence) Reset() {
 	*x = Presence{}
-	mi := &file_sync_wire_wire_proto_msgTypes[10]
+	mi := &file_wire_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -742,7 +823,7 @@ func (x *Presence) String() string {
 func (*Presence) ProtoMessage() {}
 
 func (x *Presence) ProtoReflect() protoreflect.Message {
-	mi := &file_sync_wire_wire_proto_msgTypes[10]
+	mi := &file_wire_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -755,7 +836,7 @@ func (x *Presence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Presence.ProtoReflect.Descriptor instead.
 func (*Presence) Descriptor() ([]byte, []int) {
-	return file_sync_wire_wire_proto_rawDescGZIP(), []int{10}
+	return file_wire_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Presence) GetOnline() bool {
@@ -779,6 +860,13 @@ func (x *Presence) GetHidden() bool {
 	return false
 }
 
+func (x *Presence) GetProfileVersion() uint64 {
+	if x != nil {
+		return x.ProfileVersion
+	}
+	return 0
+}
+
 type Seen struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Conv          []byte                 `protobuf:"bytes,1,opt,name=conv,proto3" json:"conv,omitempty"`
@@ -789,7 +877,7 @@ type Seen struct {
 
 func (x *Seen) Reset() {
 	*x = Seen{}
-	mi := &file_sync_wire_wire_proto_msgTypes[11]
+	mi := &file_wire_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -801,7 +889,7 @@ func (x *Seen) String() string {
 func (*Seen) ProtoMessage() {}
 
 func (x *Seen) ProtoReflect() protoreflect.Message {
-	mi := &file_sync_wire_wire_proto_msgTypes[11]
+	mi := &file_wire_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -814,7 +902,7 @@ func (x *Seen) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Seen.ProtoReflect.Descriptor instead.
 func (*Seen) Descriptor() ([]byte, []int) {
-	return file_sync_wire_wire_proto_rawDescGZIP(), []int{11}
+	return file_wire_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Seen) GetConv() []byte {
@@ -840,7 +928,7 @@ type ProfileRequest struct {
 
 func (x *ProfileRequest) Reset() {
 	*x = ProfileRequest{}
-	mi := &file_sync_wire_wire_proto_msgTypes[12]
+	mi := &file_wire_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -852,7 +940,7 @@ func (x *ProfileRequest) String() string {
 func (*ProfileRequest) ProtoMessage() {}
 
 func (x *ProfileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sync_wire_wire_proto_msgTypes[12]
+	mi := &file_wire_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -865,7 +953,7 @@ func (x *ProfileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProfileRequest.ProtoReflect.Descriptor instead.
 func (*ProfileRequest) Descriptor() ([]byte, []int) {
-	return file_sync_wire_wire_proto_rawDescGZIP(), []int{12}
+	return file_wire_proto_rawDescGZIP(), []int{12}
 }
 
 // Profile is a signed profile (app.Service.SignedProfile).
@@ -879,7 +967,7 @@ type Profile struct {
 
 func (x *Profile) Reset() {
 	*x = Profile{}
-	mi := &file_sync_wire_wire_proto_msgTypes[13]
+	mi := &file_wire_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -891,7 +979,7 @@ func (x *Profile) String() string {
 func (*Profile) ProtoMessage() {}
 
 func (x *Profile) ProtoReflect() protoreflect.Message {
-	mi := &file_sync_wire_wire_proto_msgTypes[13]
+	mi := &file_wire_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -904,7 +992,7 @@ func (x *Profile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Profile.ProtoReflect.Descriptor instead.
 func (*Profile) Descriptor() ([]byte, []int) {
-	return file_sync_wire_wire_proto_rawDescGZIP(), []int{13}
+	return file_wire_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Profile) GetData() []byte {
@@ -921,11 +1009,311 @@ func (x *Profile) GetSig() []byte {
 	return nil
 }
 
-var File_sync_wire_wire_proto protoreflect.FileDescriptor
+// Deposit asks a mailbox to hold events for its owner while the owner is
+// away. The depositor sends only events it authored.
+type Deposit struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Owner         []byte                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`   // 32-byte key of the mailbox's owner
+	Events        [][]byte               `protobuf:"bytes,2,rep,name=events,proto3" json:"events,omitempty"` // each an encoded kite.Event, oldest first
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
 
-const file_sync_wire_wire_proto_rawDesc = "" +
+func (x *Deposit) Reset() {
+	*x = Deposit{}
+	mi := &file_wire_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Deposit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Deposit) ProtoMessage() {}
+
+func (x *Deposit) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Deposit.ProtoReflect.Descriptor instead.
+func (*Deposit) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Deposit) GetOwner() []byte {
+	if x != nil {
+		return x.Owner
+	}
+	return nil
+}
+
+func (x *Deposit) GetEvents() [][]byte {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+// DepositReply answers a Deposit: the events now held (including ones
+// held before), or why nothing was, and what became of the depositor's
+// earlier deposits for the same owner.
+type DepositReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Held          [][]byte               `protobuf:"bytes,1,rep,name=held,proto3" json:"held,omitempty"`       // 32-byte event IDs
+	Refused       string                 `protobuf:"bytes,2,opt,name=refused,proto3" json:"refused,omitempty"` // "not_served", "blocked", "too_large"; empty when served
+	Receipts      []*Receipt             `protobuf:"bytes,3,rep,name=receipts,proto3" json:"receipts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DepositReply) Reset() {
+	*x = DepositReply{}
+	mi := &file_wire_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DepositReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DepositReply) ProtoMessage() {}
+
+func (x *DepositReply) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DepositReply.ProtoReflect.Descriptor instead.
+func (*DepositReply) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *DepositReply) GetHeld() [][]byte {
+	if x != nil {
+		return x.Held
+	}
+	return nil
+}
+
+func (x *DepositReply) GetRefused() string {
+	if x != nil {
+		return x.Refused
+	}
+	return ""
+}
+
+func (x *DepositReply) GetReceipts() []*Receipt {
+	if x != nil {
+		return x.Receipts
+	}
+	return nil
+}
+
+// Receipt says what the owner did with a held event.
+type Receipt struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            []byte                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Conv          []byte                 `protobuf:"bytes,2,opt,name=conv,proto3" json:"conv,omitempty"`
+	Refused       string                 `protobuf:"bytes,3,opt,name=refused,proto3" json:"refused,omitempty"` // empty: stored; else the owner's refusal code
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Receipt) Reset() {
+	*x = Receipt{}
+	mi := &file_wire_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Receipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Receipt) ProtoMessage() {}
+
+func (x *Receipt) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Receipt.ProtoReflect.Descriptor instead.
+func (*Receipt) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Receipt) GetId() []byte {
+	if x != nil {
+		return x.Id
+	}
+	return nil
+}
+
+func (x *Receipt) GetConv() []byte {
+	if x != nil {
+		return x.Conv
+	}
+	return nil
+}
+
+func (x *Receipt) GetRefused() string {
+	if x != nil {
+		return x.Refused
+	}
+	return ""
+}
+
+// Drain asks the mailbox for the next batch held for the asker. The
+// answer is Events, empty when nothing is left.
+type Drain struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Drain) Reset() {
+	*x = Drain{}
+	mi := &file_wire_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Drain) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Drain) ProtoMessage() {}
+
+func (x *Drain) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Drain.ProtoReflect.Descriptor instead.
+func (*Drain) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{17}
+}
+
+// Taken tells the mailbox what the owner did with the batch it drained,
+// so the mailbox drops it and keeps receipts for the depositors.
+type Taken struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Receipts      []*Receipt             `protobuf:"bytes,1,rep,name=receipts,proto3" json:"receipts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Taken) Reset() {
+	*x = Taken{}
+	mi := &file_wire_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Taken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Taken) ProtoMessage() {}
+
+func (x *Taken) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Taken.ProtoReflect.Descriptor instead.
+func (*Taken) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *Taken) GetReceipts() []*Receipt {
+	if x != nil {
+		return x.Receipts
+	}
+	return nil
+}
+
+// Notify tells an owner its mailbox holds new events.
+type Notify struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Notify) Reset() {
+	*x = Notify{}
+	mi := &file_wire_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Notify) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Notify) ProtoMessage() {}
+
+func (x *Notify) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Notify.ProtoReflect.Descriptor instead.
+func (*Notify) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{19}
+}
+
+var File_wire_proto protoreflect.FileDescriptor
+
+const file_wire_proto_rawDesc = "" +
 	"\n" +
-	"\x14sync/wire/wire.proto\x12\tkite.wire\"\x83\x03\n" +
+	"\n" +
+	"wire.proto\x12\tkite.wire\"\xf4\x04\n" +
 	"\x05Frame\x12(\n" +
 	"\x05hello\x18\x01 \x01(\v2\x10.kite.wire.HelloH\x00R\x05hello\x12+\n" +
 	"\x06events\x18\x02 \x01(\v2\x11.kite.wire.EventsH\x00R\x06events\x12\"\n" +
@@ -934,7 +1322,13 @@ const file_sync_wire_wire_proto_rawDesc = "" +
 	"\x04want\x18\x05 \x01(\v2\x0f.kite.wire.WantH\x00R\x04want\x12+\n" +
 	"\x06signal\x18\x06 \x01(\v2\x11.kite.wire.SignalH\x00R\x06signal\x12D\n" +
 	"\x0fprofile_request\x18\a \x01(\v2\x19.kite.wire.ProfileRequestH\x00R\x0eprofileRequest\x12.\n" +
-	"\aprofile\x18\b \x01(\v2\x12.kite.wire.ProfileH\x00R\aprofileB\x05\n" +
+	"\aprofile\x18\b \x01(\v2\x12.kite.wire.ProfileH\x00R\aprofile\x12.\n" +
+	"\adeposit\x18\t \x01(\v2\x12.kite.wire.DepositH\x00R\adeposit\x12>\n" +
+	"\rdeposit_reply\x18\n" +
+	" \x01(\v2\x17.kite.wire.DepositReplyH\x00R\fdepositReply\x12(\n" +
+	"\x05drain\x18\v \x01(\v2\x10.kite.wire.DrainH\x00R\x05drain\x12(\n" +
+	"\x05taken\x18\f \x01(\v2\x10.kite.wire.TakenH\x00R\x05taken\x12+\n" +
+	"\x06notify\x18\r \x01(\v2\x11.kite.wire.NotifyH\x00R\x06notifyB\x05\n" +
 	"\x03msg\"3\n" +
 	"\aVersion\x12\x16\n" +
 	"\x06author\x18\x01 \x01(\fR\x06author\x12\x10\n" +
@@ -962,34 +1356,50 @@ const file_sync_wire_wire_proto_rawDesc = "" +
 	"\x04what\",\n" +
 	"\x06Typing\x12\x12\n" +
 	"\x04conv\x18\x01 \x01(\fR\x04conv\x12\x0e\n" +
-	"\x02on\x18\x02 \x01(\bR\x02on\"[\n" +
+	"\x02on\x18\x02 \x01(\bR\x02on\"\x84\x01\n" +
 	"\bPresence\x12\x16\n" +
 	"\x06online\x18\x01 \x01(\bR\x06online\x12\x1f\n" +
 	"\vlast_active\x18\x02 \x01(\x03R\n" +
 	"lastActive\x12\x16\n" +
-	"\x06hidden\x18\x03 \x01(\bR\x06hidden\"0\n" +
+	"\x06hidden\x18\x03 \x01(\bR\x06hidden\x12'\n" +
+	"\x0fprofile_version\x18\x04 \x01(\x04R\x0eprofileVersion\"0\n" +
 	"\x04Seen\x12\x12\n" +
 	"\x04conv\x18\x01 \x01(\fR\x04conv\x12\x14\n" +
 	"\x05event\x18\x02 \x01(\fR\x05event\"\x10\n" +
 	"\x0eProfileRequest\"/\n" +
 	"\aProfile\x12\x12\n" +
 	"\x04data\x18\x01 \x01(\fR\x04data\x12\x10\n" +
-	"\x03sig\x18\x02 \x01(\fR\x03sigB\x10Z\x0ekite/sync/wireb\x06proto3"
+	"\x03sig\x18\x02 \x01(\fR\x03sig\"7\n" +
+	"\aDeposit\x12\x14\n" +
+	"\x05owner\x18\x01 \x01(\fR\x05owner\x12\x16\n" +
+	"\x06events\x18\x02 \x03(\fR\x06events\"l\n" +
+	"\fDepositReply\x12\x12\n" +
+	"\x04held\x18\x01 \x03(\fR\x04held\x12\x18\n" +
+	"\arefused\x18\x02 \x01(\tR\arefused\x12.\n" +
+	"\breceipts\x18\x03 \x03(\v2\x12.kite.wire.ReceiptR\breceipts\"G\n" +
+	"\aReceipt\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\fR\x02id\x12\x12\n" +
+	"\x04conv\x18\x02 \x01(\fR\x04conv\x12\x18\n" +
+	"\arefused\x18\x03 \x01(\tR\arefused\"\a\n" +
+	"\x05Drain\"7\n" +
+	"\x05Taken\x12.\n" +
+	"\breceipts\x18\x01 \x03(\v2\x12.kite.wire.ReceiptR\breceipts\"\b\n" +
+	"\x06NotifyB\x10Z\x0ekite/sync/wireb\x06proto3"
 
 var (
-	file_sync_wire_wire_proto_rawDescOnce sync.Once
-	file_sync_wire_wire_proto_rawDescData []byte
+	file_wire_proto_rawDescOnce sync.Once
+	file_wire_proto_rawDescData []byte
 )
 
-func file_sync_wire_wire_proto_rawDescGZIP() []byte {
-	file_sync_wire_wire_proto_rawDescOnce.Do(func() {
-		file_sync_wire_wire_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_sync_wire_wire_proto_rawDesc), len(file_sync_wire_wire_proto_rawDesc)))
+func file_wire_proto_rawDescGZIP() []byte {
+	file_wire_proto_rawDescOnce.Do(func() {
+		file_wire_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)))
 	})
-	return file_sync_wire_wire_proto_rawDescData
+	return file_wire_proto_rawDescData
 }
 
-var file_sync_wire_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
-var file_sync_wire_wire_proto_goTypes = []any{
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_wire_proto_goTypes = []any{
 	(*Frame)(nil),          // 0: kite.wire.Frame
 	(*Version)(nil),        // 1: kite.wire.Version
 	(*ConvVersions)(nil),   // 2: kite.wire.ConvVersions
@@ -1004,8 +1414,14 @@ var file_sync_wire_wire_proto_goTypes = []any{
 	(*Seen)(nil),           // 11: kite.wire.Seen
 	(*ProfileRequest)(nil), // 12: kite.wire.ProfileRequest
 	(*Profile)(nil),        // 13: kite.wire.Profile
+	(*Deposit)(nil),        // 14: kite.wire.Deposit
+	(*DepositReply)(nil),   // 15: kite.wire.DepositReply
+	(*Receipt)(nil),        // 16: kite.wire.Receipt
+	(*Drain)(nil),          // 17: kite.wire.Drain
+	(*Taken)(nil),          // 18: kite.wire.Taken
+	(*Notify)(nil),         // 19: kite.wire.Notify
 }
-var file_sync_wire_wire_proto_depIdxs = []int32{
+var file_wire_proto_depIdxs = []int32{
 	3,  // 0: kite.wire.Frame.hello:type_name -> kite.wire.Hello
 	4,  // 1: kite.wire.Frame.events:type_name -> kite.wire.Events
 	5,  // 2: kite.wire.Frame.ack:type_name -> kite.wire.Ack
@@ -1014,25 +1430,32 @@ var file_sync_wire_wire_proto_depIdxs = []int32{
 	8,  // 5: kite.wire.Frame.signal:type_name -> kite.wire.Signal
 	12, // 6: kite.wire.Frame.profile_request:type_name -> kite.wire.ProfileRequest
 	13, // 7: kite.wire.Frame.profile:type_name -> kite.wire.Profile
-	1,  // 8: kite.wire.ConvVersions.versions:type_name -> kite.wire.Version
-	2,  // 9: kite.wire.Hello.convs:type_name -> kite.wire.ConvVersions
-	1,  // 10: kite.wire.Want.have:type_name -> kite.wire.Version
-	9,  // 11: kite.wire.Signal.typing:type_name -> kite.wire.Typing
-	10, // 12: kite.wire.Signal.presence:type_name -> kite.wire.Presence
-	11, // 13: kite.wire.Signal.seen:type_name -> kite.wire.Seen
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	14, // 8: kite.wire.Frame.deposit:type_name -> kite.wire.Deposit
+	15, // 9: kite.wire.Frame.deposit_reply:type_name -> kite.wire.DepositReply
+	17, // 10: kite.wire.Frame.drain:type_name -> kite.wire.Drain
+	18, // 11: kite.wire.Frame.taken:type_name -> kite.wire.Taken
+	19, // 12: kite.wire.Frame.notify:type_name -> kite.wire.Notify
+	1,  // 13: kite.wire.ConvVersions.versions:type_name -> kite.wire.Version
+	2,  // 14: kite.wire.Hello.convs:type_name -> kite.wire.ConvVersions
+	1,  // 15: kite.wire.Want.have:type_name -> kite.wire.Version
+	9,  // 16: kite.wire.Signal.typing:type_name -> kite.wire.Typing
+	10, // 17: kite.wire.Signal.presence:type_name -> kite.wire.Presence
+	11, // 18: kite.wire.Signal.seen:type_name -> kite.wire.Seen
+	16, // 19: kite.wire.DepositReply.receipts:type_name -> kite.wire.Receipt
+	16, // 20: kite.wire.Taken.receipts:type_name -> kite.wire.Receipt
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
-func init() { file_sync_wire_wire_proto_init() }
-func file_sync_wire_wire_proto_init() {
-	if File_sync_wire_wire_proto != nil {
+func init() { file_wire_proto_init() }
+func file_wire_proto_init() {
+	if File_wire_proto != nil {
 		return
 	}
-	file_sync_wire_wire_proto_msgTypes[0].OneofWrappers = []any{
+	file_wire_proto_msgTypes[0].OneofWrappers = []any{
 		(*Frame_Hello)(nil),
 		(*Frame_Events)(nil),
 		(*Frame_Ack)(nil),
@@ -1041,8 +1464,13 @@ func file_sync_wire_wire_proto_init() {
 		(*Frame_Signal)(nil),
 		(*Frame_ProfileRequest)(nil),
 		(*Frame_Profile)(nil),
+		(*Frame_Deposit)(nil),
+		(*Frame_DepositReply)(nil),
+		(*Frame_Drain)(nil),
+		(*Frame_Taken)(nil),
+		(*Frame_Notify)(nil),
 	}
-	file_sync_wire_wire_proto_msgTypes[8].OneofWrappers = []any{
+	file_wire_proto_msgTypes[8].OneofWrappers = []any{
 		(*Signal_Typing)(nil),
 		(*Signal_Presence)(nil),
 		(*Signal_Seen)(nil),
@@ -1051,17 +1479,17 @@ func file_sync_wire_wire_proto_init() {
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sync_wire_wire_proto_rawDesc), len(file_sync_wire_wire_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_sync_wire_wire_proto_goTypes,
-		DependencyIndexes: file_sync_wire_wire_proto_depIdxs,
-		MessageInfos:      file_sync_wire_wire_proto_msgTypes,
+		GoTypes:           file_wire_proto_goTypes,
+		DependencyIndexes: file_wire_proto_depIdxs,
+		MessageInfos:      file_wire_proto_msgTypes,
 	}.Build()
-	File_sync_wire_wire_proto = out.File
-	file_sync_wire_wire_proto_goTypes = nil
-	file_sync_wire_wire_proto_depIdxs = nil
+	File_wire_proto = out.File
+	file_wire_proto_goTypes = nil
+	file_wire_proto_depIdxs = nil
 }
