@@ -158,6 +158,14 @@ func (n *Node) dialNow(ctx context.Context, p peer.ID) {
 		addrs = slices.Clone(r.addrs)
 	}
 	n.mu.Unlock()
+	if err := n.dialAt(ctx, p, addrs); err != nil {
+		n.log.Debug("redial", "peer", p, "err", err)
+	}
+}
+
+// dialAt connects to p at addrs (multiaddrs, with or without p's
+// /p2p/ part; others' are skipped), within 15 s.
+func (n *Node) dialAt(ctx context.Context, p peer.ID, addrs []string) error {
 	ai := peer.AddrInfo{ID: p}
 	for _, s := range addrs {
 		a, err := ma.NewMultiaddr(s)
@@ -170,9 +178,7 @@ func (n *Node) dialNow(ctx context.Context, p peer.ID) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if err := n.h.Connect(ctx, ai); err != nil {
-		n.log.Debug("redial", "peer", p, "err", err)
-	}
+	return n.h.Connect(ctx, ai)
 }
 
 // loadKnown fills the redial set from contacts and DataDir/peers.json.

@@ -35,7 +35,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
-	ma "github.com/multiformats/go-multiaddr"
 
 	"kite/app"
 	"kite/sync/wire"
@@ -301,14 +300,8 @@ func (n *Node) drain(ctx context.Context, p peer.ID, box app.PeerKey) error {
 	var waiting []app.Event
 	drained := 0
 	for range maxDrainRounds {
-		_ = st.SetDeadline(time.Now().Add(mailboxTimeout))
-		if err := w.WriteFrame(&wire.Frame{Msg: &wire.Frame_Drain{Drain: &wire.Drain{}}}); err != nil {
-			st.Reset()
-			return err
-		}
-		f, err := r.ReadFrame()
+		f, err := ask(st, r, w, &wire.Frame{Msg: &wire.Frame_Drain{Drain: &wire.Drain{}}})
 		if err != nil {
-			st.Reset()
 			return err
 		}
 		batch := f.GetEvents()
@@ -442,10 +435,10 @@ func (n *Node) depositFor(ctx context.Context, owner app.PeerKey, ref app.Mailbo
 		}
 	}
 	ms.held = still
-	ask := len(ms.held) > 0 || !ms.asked && len(evs) > 0
+	wantReceipts := len(ms.held) > 0 || !ms.asked && len(evs) > 0
 	ms.asked = true
 	n.mu.Unlock()
-	if len(fresh) == 0 && !ask {
+	if len(fresh) == 0 && !wantReceipts {
 		return nil
 	}
 
@@ -471,14 +464,8 @@ func (n *Node) depositFor(ctx context.Context, owner app.PeerKey, ref app.Mailbo
 			}
 			d.Events, size, fresh = append(d.Events, b), size+len(b), fresh[1:]
 		}
-		_ = st.SetDeadline(time.Now().Add(mailboxTimeout))
-		if err := w.WriteFrame(&wire.Frame{Msg: &wire.Frame_Deposit{Deposit: d}}); err != nil {
-			st.Reset()
-			return err
-		}
-		f, err := r.ReadFrame()
+		f, err := ask(st, r, w, &wire.Frame{Msg: &wire.Frame_Deposit{Deposit: d}})
 		if err != nil {
-			st.Reset()
 			return err
 		}
 		reply := f.GetDepositReply()
@@ -534,22 +521,26 @@ func (n *Node) dialMailbox(ctx context.Context, ref app.MailboxRef) (peer.ID, er
 	if n.h.Network().Connectedness(p) == network.Connected {
 		return p, nil
 	}
-	ai := peer.AddrInfo{ID: p}
-	for _, s := range ref.Addrs {
-		a, err := ma.NewMultiaddr(s)
-		if err != nil {
-			continue
-		}
-		if t, id := peer.SplitAddr(a); t != nil && (id == "" || id == p) {
-			ai.Addrs = append(ai.Addrs, t)
-		}
-	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	if err := n.h.Connect(ctx, ai); err != nil {
+	if err := n.dialAt(ctx, p, ref.Addrs); err != nil {
 		return "", fmt.Errorf("reach mailbox: %w", err)
 	}
 	return p, nil
+}
+
+// ask writes f and reads the answer within mailboxTimeout; on failure
+// the stream is reset.
+func ask(st network.Stream, r *wire.Reader, w *wire.Writer, f *wire.Frame) (*wire.Frame, error) {
+	_ = st.SetDeadline(time.Now().Add(mailboxTimeout))
+	if err := w.WriteFrame(f); err != nil {
+		st.Reset()
+		return nil, err
+	}
+	ans, err := r.ReadFrame()
+	if err != nil {
+		st.Reset()
+		return nil, err
+	}
+	return ans, nil
 }
 
 func receiptsPB(rs []app.MailboxReceipt) []*wire.Receipt {
