@@ -127,12 +127,17 @@ func (n *Node) refreshContacts(ctx context.Context) {
 		return
 	}
 	m := make(map[peer.ID]bool, len(ps))
+	boxes := make(map[app.PeerKey]app.MailboxRef)
 	for _, p := range ps {
 		if pid, err := peerIDOf(p.Key); err == nil && !p.Blocked {
 			m[pid] = true
+			if p.Mailbox != nil && p.Mailbox.Key != n.me {
+				boxes[p.Key] = *p.Mailbox
+			}
 		}
 	}
 	n.contacts.Store(&m)
+	n.mailboxes.Store(&boxes)
 }
 
 // keyOf is the Kite identity of a peer ID; false for non-Ed25519 peers.

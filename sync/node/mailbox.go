@@ -20,7 +20,7 @@ package node
 //	  |--- Notify ----------------------->|  new deposits while O is
 //	  |  close                            |  connected: O drains
 //
-// S deposits for each away peer that names a mailbox: its own events that
+// S deposits for each away contact that names a mailbox: its own events that
 // peer has not acknowledged (app.Service.Undelivered), when it appends
 // one and every Resync. O drains on connecting to M, on Notify and every
 // Resync. Frames are capped as on /kite/sync; a bad frame resets the
@@ -387,24 +387,20 @@ func (n *Node) depositLoop(ctx context.Context) {
 		case <-t.C:
 		case <-n.mboxKick:
 		}
-		people, err := n.svc.People(ctx, false)
-		if err != nil {
-			n.log.Warn("mailbox: people", "err", err)
+		boxes := n.mailboxes.Load()
+		if boxes == nil {
 			continue
 		}
-		for _, pe := range people {
-			if pe.Mailbox == nil || pe.Blocked || pe.Mailbox.Key == n.me {
-				continue
-			}
-			p, err := peerIDOf(pe.Key)
+		for owner, ref := range *boxes {
+			p, err := peerIDOf(owner)
 			if err != nil {
 				continue
 			}
 			// Reachable directly, sync delivers; receipts for what the
 			// mailbox got earlier are still collected.
 			away := n.h.Network().Connectedness(p) != network.Connected
-			if err := n.depositFor(ctx, pe.Key, *pe.Mailbox, away); err != nil {
-				n.log.Info("mailbox: deposit", "owner", p, "mailbox", pe.Mailbox.Key, "err", err)
+			if err := n.depositFor(ctx, owner, ref, away); err != nil {
+				n.log.Info("mailbox: deposit", "owner", p, "mailbox", ref.Key, "err", err)
 			}
 		}
 	}

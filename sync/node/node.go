@@ -105,6 +105,9 @@ type Node struct {
 
 	limits   *limiter
 	contacts atomic.Pointer[map[peer.ID]bool] // refreshed from the Service
+	// mailboxes are the contacts that name a mailbox, refreshed with
+	// contacts, so depositing never reads every person.
+	mailboxes atomic.Pointer[map[app.PeerKey]app.MailboxRef]
 
 	// ctx is the Run context, set before any handler is registered.
 	ctx   context.Context
