@@ -262,6 +262,23 @@ func (n *Node) notifyOwner(ctx context.Context, owner app.PeerKey) {
 // drainLoop drains this device's mailbox when kicked and every Resync
 // while connected to it.
 func (n *Node) drainLoop(ctx context.Context) {
+	n.onKickOrTick(ctx, n.drainKick, func() {
+		ref, ok := n.svc.Mailbox(ctx)
+		if !ok {
+			return
+		}
+		p, err := peerIDOf(ref.Key)
+		if err != nil || n.h.Network().Connectedness(p) != network.Connected {
+			return
+		}
+		if err := n.drain(ctx, p, ref.Key); err != nil {
+			n.log.Info("mailbox: drain", "mailbox", p, "err", err)
+		}
+	})
+}
+
+// onKickOrTick runs pass on every kick and every Resync until ctx ends.
+func (n *Node) onKickOrTick(ctx context.Context, kick <-chan struct{}, pass func()) {
 	t := time.NewTicker(n.resync)
 	defer t.Stop()
 	for {
@@ -269,19 +286,9 @@ func (n *Node) drainLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-n.drainKick:
+		case <-kick:
 		}
-		ref, ok := n.svc.Mailbox(ctx)
-		if !ok {
-			continue
-		}
-		p, err := peerIDOf(ref.Key)
-		if err != nil || n.h.Network().Connectedness(p) != network.Connected {
-			continue
-		}
-		if err := n.drain(ctx, p, ref.Key); err != nil {
-			n.log.Info("mailbox: drain", "mailbox", p, "err", err)
-		}
+		pass()
 	}
 }
 
@@ -378,18 +385,10 @@ func (n *Node) takeBatch(ctx context.Context, raw [][]byte, box app.PeerKey) ([]
 
 // depositLoop deposits for away peers when kicked and every Resync.
 func (n *Node) depositLoop(ctx context.Context) {
-	t := time.NewTicker(n.resync)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-n.mboxKick:
-		}
+	n.onKickOrTick(ctx, n.mboxKick, func() {
 		boxes := n.mailboxes.Load()
 		if boxes == nil {
-			continue
+			return
 		}
 		for owner, ref := range *boxes {
 			p, err := peerIDOf(owner)
@@ -403,7 +402,7 @@ func (n *Node) depositLoop(ctx context.Context) {
 				n.log.Info("mailbox: deposit", "owner", p, "mailbox", ref.Key, "err", err)
 			}
 		}
-	}
+	})
 }
 
 // depositFor sends owner's mailbox what owner still lacks from here when
