@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -195,6 +196,17 @@ func (b *bench) fanout(ctx context.Context, members, sends int) ([]float64, erro
 		return nil, fmt.Errorf("the group's first message reached %d of %d members in 90 s (sender connected to %d)", n, members-1, len(sender.node.Peers()))
 	}
 	b.logf("  group reached all %d members after %v", members-1, time.Since(t).Round(time.Millisecond))
+	if b.profiles != "" {
+		f, err := os.Create(filepath.Join(b.profiles, fmt.Sprintf("fanout-%d.pprof", members)))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var out []float64
 	for i := range sends {
 		ev, err := sender.svc.SendText(ctx, conv, fmt.Sprintf("%s %d", demoWords[i%len(demoWords)], i), app.EventID{})

@@ -12,7 +12,9 @@
 // Flags: -kite (the kite binary), -out (the Markdown report; the JSON goes
 // beside it with a .json extension), -size full|small (small: 100,000
 // messages in 1,000 conversations, for a quick check) and -only (a comma
-// list of metric groups: crypto, storage, net, fanout, blob, gui, memory, media).
+// list of metric groups: crypto, storage, net, fanout, blob, gui, memory, media)
+// and -profile DIR (a CPU profile of every `kite serve` it starts, and of
+// the in-process fan-out sends).
 //
 // The same binary has helper modes for the libp2p floor, run as separate
 // processes: `kitebench echo-server` and `kitebench echo-client ADDR`.
@@ -68,6 +70,7 @@ func main() {
 	kite := flag.String("kite", "./bin/kite", "path of the kite binary")
 	out := flag.String("out", "BENCHMARKS.md", "Markdown report to write; the JSON goes beside it")
 	size := flag.String("size", "full", "full (1,000,000 messages) or small (100,000, a quick check)")
+	profiles := flag.String("profile", "", "folder for a CPU profile of every kite serve (for go tool pprof)")
 	only := flag.String("only", "", "comma list of metric groups to run: "+strings.Join(allGroups, ", ")+" (default all)")
 	flag.Parse()
 	sz, ok := sizeSets[*size]
@@ -99,6 +102,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "kitebench:", err)
 		os.Exit(1)
 	}
+	b.profiles = *profiles
 	err = b.run(ctx, *out)
 	b.cleanup()
 	stop()
@@ -141,6 +145,11 @@ type bench struct {
 	// seeded data dirs by message count, shared between groups.
 	seeded map[int]*seedResult
 	echo   *echoResult // the libp2p floor, once measured
+
+	// profiles, when set, is a folder where every `kite serve` writes a
+	// CPU profile (KITE_CPUPROFILE), named by peer and start order.
+	profiles string
+	served   int
 }
 
 func newBench(kite string, sz sizes, groups map[string]bool) (*bench, error) {

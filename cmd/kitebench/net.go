@@ -51,7 +51,12 @@ func (b *bench) initPeer(ctx context.Context, name string) (*peerProc, error) {
 
 // serve starts `kite serve` on pp's data dir and waits for its local API.
 func (b *bench) serve(ctx context.Context, pp *peerProc) error {
-	p, err := b.spawn("kite serve "+pp.name, []string{"KITE_LOG=warn"}, b.kite, "serve", "--data-dir", pp.dir,
+	env := []string{"KITE_LOG=warn"}
+	if b.profiles != "" {
+		b.served++
+		env = append(env, "KITE_CPUPROFILE="+filepath.Join(b.profiles, fmt.Sprintf("%02d-%s.pprof", b.served, pp.name)))
+	}
+	p, err := b.spawn("kite serve "+pp.name, env, b.kite, "serve", "--data-dir", pp.dir,
 		"--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns")
 	if err != nil {
 		return err
