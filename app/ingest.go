@@ -214,15 +214,12 @@ func (s *Service) RefusedRequests() int {
 
 // Delivered records that peer by stored these own events (its ack).
 func (s *Service) Delivered(ctx context.Context, ids []EventID, by PeerKey) error {
-	if err := s.store.MarkDelivered(ctx, ids, by); err != nil {
+	convs, err := s.store.MarkDelivered(ctx, ids, by)
+	if err != nil {
 		return fmt.Errorf("app: mark delivered: %w", err)
 	}
-	seen := make(map[ConvID]bool)
-	for _, id := range ids {
-		if m, err := s.store.Message(ctx, id); err == nil && !seen[m.Conv] {
-			seen[m.Conv] = true
-			s.bus.Publish(Update{Kind: UpdConversation, Conv: m.Conv})
-		}
+	for _, c := range convs {
+		s.bus.Publish(Update{Kind: UpdConversation, Conv: c})
 	}
 	return nil
 }

@@ -134,8 +134,9 @@ type StateStore interface {
 	// upTo (and earlier ones); it never moves backwards. For self it
 	// recomputes the unread count.
 	MarkSeen(ctx context.Context, conv ConvID, member PeerKey, upTo EventID) error
-	// MarkDelivered records that by has stored these own events.
-	MarkDelivered(ctx context.Context, ids []EventID, by PeerKey) error
+	// MarkDelivered records that by has stored these own events and
+	// returns the conversations where that is news.
+	MarkDelivered(ctx context.Context, ids []EventID, by PeerKey) ([]ConvID, error)
 	Settings(ctx context.Context) (Settings, error)
 	SaveSettings(ctx context.Context, s Settings) error
 	Profile(ctx context.Context) (Profile, error)

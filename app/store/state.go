@@ -171,19 +171,39 @@ func (s *Store) MarkSeen(ctx context.Context, conv app.ConvID, member app.PeerKe
 }
 
 // MarkDelivered implements app.StateStore.
-func (s *Store) MarkDelivered(ctx context.Context, ids []app.EventID, by app.PeerKey) error {
+func (s *Store) MarkDelivered(ctx context.Context, ids []app.EventID, by app.PeerKey) ([]app.ConvID, error) {
 	if len(ids) == 0 {
-		return nil
+		return nil, nil
 	}
-	return s.write(ctx, app.PeerKey{}, func(w *wtx) error {
+	var touched []app.ConvID
+	err := s.write(ctx, app.PeerKey{}, func(w *wtx) error {
+		touched = touched[:0]
+		seen := make(map[app.ConvID]bool)
 		for _, id := range ids {
-			if _, err := w.exec("mark delivered", `INSERT OR IGNORE INTO delivered (event, peer, at) VALUES (?, ?, ?)`,
-				id[:], by[:], ms(w.now)); err != nil {
+			res, err := w.exec("mark delivered", `INSERT OR IGNORE INTO delivered (event, peer, at) VALUES (?, ?, ?)`,
+				id[:], by[:], ms(w.now))
+			if err != nil {
 				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue // known already: nothing changed
+			}
+			var conv []byte
+			err = w.tx.QueryRowContext(ctx, `SELECT conv FROM events WHERE rid IN `+ridsOf+` AND id = ?1`, id[:]).Scan(&conv)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				continue
+			case err != nil:
+				return fmt.Errorf("store: mark delivered: %w", err)
+			}
+			if c := app.ConvID(key32(conv)); !seen[c] {
+				seen[c] = true
+				touched = append(touched, c)
 			}
 		}
 		return nil
 	})
+	return touched, err
 }
 
 // PurgeExpired implements app.LogStore.
