@@ -13,18 +13,21 @@ func TestImportRules(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go tool on PATH")
 	}
+	// Ed25519 signature checks may use curve25519-voi (DESIGN.md §10).
+	voi := []string{"github.com/oasisprotocol/curve25519-voi/"}
 	rules := []struct {
 		pkg       string
 		forbidden []string
+		allowed   []string // exceptions to forbidden
 	}{
-		{"kite/app", []string{"fyne.io/", "github.com/libp2p/", "github.com/mattn/go-sqlite3", "kite/sync/", "kite/ui", "kite/app/store"}},
-		{"kite/app/localapi", []string{"fyne.io/", "github.com/libp2p/", "github.com/mattn/go-sqlite3", "kite/sync/", "kite/ui", "kite/app/store"}},
-		{"kite/app/store", []string{"fyne.io/", "github.com/libp2p/", "kite/sync/", "kite/ui"}},
-		{"kite/ui", []string{"kite/sync/", "kite/app/store", "github.com/libp2p/", "github.com/mattn/go-sqlite3", "fyne.io/fyne/v2/app"}},
-		{"kite/sync/wire", []string{"fyne.io/", "github.com/mattn/go-sqlite3", "kite/ui", "kite/app/store", "kite/sync/node"}},
-		{"kite/sync/node", []string{"fyne.io/", "github.com/mattn/go-sqlite3", "kite/ui", "kite/app/store"}},
-		{"kite/crypto/keys", []string{"kite/app", "kite/sync", "kite/ui", "fyne.io/", "github.com/"}},
-		{"kite/crypto/seal", []string{"kite/app", "kite/sync", "kite/ui", "kite/crypto/keys", "fyne.io/", "github.com/"}},
+		{"kite/app", []string{"fyne.io/", "github.com/libp2p/", "github.com/mattn/go-sqlite3", "kite/sync/", "kite/ui", "kite/app/store"}, nil},
+		{"kite/app/localapi", []string{"fyne.io/", "github.com/libp2p/", "github.com/mattn/go-sqlite3", "kite/sync/", "kite/ui", "kite/app/store"}, nil},
+		{"kite/app/store", []string{"fyne.io/", "github.com/libp2p/", "kite/sync/", "kite/ui"}, nil},
+		{"kite/ui", []string{"kite/sync/", "kite/app/store", "github.com/libp2p/", "github.com/mattn/go-sqlite3", "fyne.io/fyne/v2/app"}, nil},
+		{"kite/sync/wire", []string{"fyne.io/", "github.com/mattn/go-sqlite3", "kite/ui", "kite/app/store", "kite/sync/node"}, nil},
+		{"kite/sync/node", []string{"fyne.io/", "github.com/mattn/go-sqlite3", "kite/ui", "kite/app/store"}, nil},
+		{"kite/crypto/keys", []string{"kite/app", "kite/sync", "kite/ui", "fyne.io/", "github.com/"}, voi},
+		{"kite/crypto/seal", []string{"kite/app", "kite/sync", "kite/ui", "kite/crypto/keys", "fyne.io/", "github.com/"}, voi},
 	}
 	for _, r := range rules {
 		t.Run(r.pkg, func(t *testing.T) {
@@ -32,7 +35,13 @@ func TestImportRules(t *testing.T) {
 			if err != nil {
 				t.Fatalf("go list %s: %v\n%s", r.pkg, err, out)
 			}
+		deps:
 			for _, dep := range strings.Fields(string(out)) {
+				for _, ok := range r.allowed {
+					if strings.HasPrefix(dep, ok) {
+						continue deps
+					}
+				}
 				for _, bad := range r.forbidden {
 					if dep == strings.TrimSuffix(bad, "/") || strings.HasPrefix(dep, bad) {
 						t.Errorf("%s imports %s; want none of %q", r.pkg, dep, bad)
@@ -43,8 +52,8 @@ func TestImportRules(t *testing.T) {
 	}
 }
 
-// TestCryptoOnlyStdlib: crypto packages import only the standard library
-// and golang.org/x/crypto (and seal, from keys).
+// TestCryptoOnlyStdlib: crypto packages import only the standard library,
+// golang.org/x/crypto and curve25519-voi's ed25519 (and seal, from keys).
 func TestCryptoOnlyStdlib(t *testing.T) {
 	for _, pkg := range []string{"kite/crypto/keys", "kite/crypto/seal"} {
 		out, err := exec.Command("go", "list", "-f", `{{join .Imports "\n"}}`, pkg).CombinedOutput()
@@ -53,8 +62,9 @@ func TestCryptoOnlyStdlib(t *testing.T) {
 		}
 		for _, imp := range strings.Fields(string(out)) {
 			std := !strings.Contains(strings.SplitN(imp, "/", 2)[0], ".") && !strings.HasPrefix(imp, "kite")
-			if !std && !strings.HasPrefix(imp, "golang.org/x/crypto/") && imp != "kite/crypto/seal" {
-				t.Errorf("%s imports %s; want only the standard library and golang.org/x/crypto", pkg, imp)
+			if !std && !strings.HasPrefix(imp, "golang.org/x/crypto/") && imp != "kite/crypto/seal" &&
+				imp != "github.com/oasisprotocol/curve25519-voi/primitives/ed25519" {
+				t.Errorf("%s imports %s; want only the standard library, golang.org/x/crypto and curve25519-voi's ed25519", pkg, imp)
 			}
 		}
 	}

@@ -97,6 +97,26 @@ func TestEventRefusals(t *testing.T) {
 			}
 		})
 	}
+
+	// In a batch, each bad event is refused for the same reason, between
+	// good ones, which still decode.
+	var raw [][]byte
+	var want []error
+	for i := range 200 {
+		tt := tests[i%len(tests)]
+		good := signedText(t, testKey(byte(3+i%4)), "fine", app.Position{Seq: 1, Lamport: uint64(i + 1)})
+		raw = append(raw, tt.raw, good.Marshal())
+		want = append(want, tt.want, nil)
+	}
+	evs, errs := app.DecodeEvents(raw)
+	for i := range raw {
+		if !errors.Is(errs[i], want[i]) || (want[i] == nil && errs[i] != nil) {
+			t.Fatalf("batch entry %d: got %v, want %v", i, errs[i], want[i])
+		}
+		if want[i] == nil && (evs[i].Author.IsZero() || len(evs[i].Body) == 0) {
+			t.Fatalf("batch entry %d: decoded %+v", i, evs[i])
+		}
+	}
 }
 
 func TestSignEventRefusesBadPositions(t *testing.T) {

@@ -20,8 +20,14 @@
 // Body hashes are plain SHA-256 with no prefix, so they match what any
 // peer computes over the bytes it stores.
 //
+// Signatures are made with crypto/ed25519 and verified with
+// curve25519-voi under ZIP-215 rules, alone or in batches (VerifyEvents):
+// a backlog's signature checks were most of what catching up cost, and a
+// batch costs less than half per signature.
+//
 // This package must never import anything of Kite's, nor any module other
-// than the standard library and golang.org/x/crypto; it must never encode
+// than the standard library, golang.org/x/crypto and curve25519-voi's
+// ed25519; it must never encode
 // headers itself (the caller hands over canonical bytes), never choose or
 // reuse a nonce other than from crypto/rand, never log, and never panic on
 // bytes that came from the network: the Open and Verify functions return

@@ -4,6 +4,8 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
+
+	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 )
 
 // Domain prefixes. They are part of the wire format: changing one changes
@@ -64,17 +66,93 @@ func VerifyProfile(pub ed25519.PublicKey, profile, sig []byte) error {
 	return nil
 }
 
+// zip215 is the one set of verification rules Kite uses, for single
+// signatures and batches alike. Under ZIP-215 a batch accepts exactly the
+// signatures that one-by-one verification accepts, so whether an event
+// arrived alone or in a backlog never changes whether it is stored, and
+// every peer agrees. (Go's crypto/ed25519 uses slightly different rules
+// for crafted small-order keys and non-canonical points, and has no batch
+// verification.) Signing stays with crypto/ed25519: its signatures are
+// valid under both.
+var zip215 = &voi.Options{Verify: voi.VerifyOptionsZIP_215}
+
 func verify(pub ed25519.PublicKey, domain string, msg, sig []byte) error {
+	if err := checkSizes(pub, sig); err != nil {
+		return err
+	}
+	if !voi.VerifyWithOptions(voi.PublicKey(pub), withDomain(domain, msg), sig, zip215) {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+func checkSizes(pub ed25519.PublicKey, sig []byte) error {
 	if len(pub) != ed25519.PublicKeySize {
 		return fmt.Errorf("public key is %d bytes, want %d: %w", len(pub), ed25519.PublicKeySize, ErrBadSignature)
 	}
 	if len(sig) != ed25519.SignatureSize {
 		return fmt.Errorf("signature is %d bytes, want %d: %w", len(sig), ed25519.SignatureSize, ErrBadSignature)
 	}
-	if !ed25519.Verify(pub, withDomain(domain, msg), sig) {
-		return ErrBadSignature
-	}
 	return nil
+}
+
+// SignedHeader is one event header and its signature by Pub, as received.
+type SignedHeader struct {
+	Pub    ed25519.PublicKey
+	Header []byte
+	Sig    []byte
+}
+
+// VerifyEvents checks many event signatures at once, which costs less than
+// half as much per signature as VerifyEvent once there are a few dozen.
+// errs[i] is what VerifyEvent would return for evs[i]; errs is nil when
+// every signature verifies.
+func VerifyEvents(evs []SignedHeader) (errs []error) {
+	fail := func(i int, err error) {
+		if errs == nil {
+			errs = make([]error, len(evs))
+		}
+		errs[i] = fmt.Errorf("seal: verify event: %w", err)
+	}
+	if len(evs) == 1 {
+		if err := VerifyEvent(evs[0].Pub, evs[0].Header, evs[0].Sig); err != nil {
+			return []error{err}
+		}
+		return nil
+	}
+	bv := voi.NewBatchVerifierWithCapacity(len(evs))
+	// A backlog is mostly one author's: decompress each key once.
+	keys := make(map[string]*voi.ExpandedPublicKey)
+	added := make([]int, 0, len(evs)) // batch entry → index in evs
+	for i, e := range evs {
+		if err := checkSizes(e.Pub, e.Sig); err != nil {
+			fail(i, err)
+			continue
+		}
+		xp, ok := keys[string(e.Pub)]
+		if !ok {
+			var err error
+			if xp, err = voi.NewExpandedPublicKey(voi.PublicKey(e.Pub)); err != nil {
+				fail(i, ErrBadSignature)
+				continue
+			}
+			keys[string(e.Pub)] = xp
+		}
+		bv.AddExpandedWithOptions(xp, withDomain(domainEvent, e.Header), e.Sig, zip215)
+		added = append(added, i)
+	}
+	if len(added) == 0 {
+		return errs
+	}
+	// On failure the verifier checks each entry alone to say which.
+	if ok, valid := bv.Verify(nil); !ok {
+		for j, i := range added {
+			if !valid[j] {
+				fail(i, ErrBadSignature)
+			}
+		}
+	}
+	return errs
 }
 
 func withDomain(domain string, msg []byte) []byte {

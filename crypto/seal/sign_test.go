@@ -5,8 +5,11 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"regexp"
 	"testing"
+	"time"
 )
 
 // testKey is the Ed25519 key from the seed 0x00, 0x01, … 0x1f.
@@ -188,4 +191,61 @@ func FuzzVerifyEvent(f *testing.F) {
 			t.Errorf("got %v, want nil or ErrBadSignature", err)
 		}
 	})
+}
+
+// TestVerifyEventsAgreesWithVerifyEvent: a batch says of every entry what
+// one-by-one verification says, whatever else is in the batch.
+func TestVerifyEventsAgreesWithVerifyEvent(t *testing.T) {
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(uint64(seed), 1))
+	var authors []ed25519.PrivateKey
+	for i := range 3 {
+		s := make([]byte, ed25519.SeedSize)
+		s[0] = byte(i)
+		authors = append(authors, ed25519.NewKeyFromSeed(s))
+	}
+	// Ways to spoil an entry; nil keeps it valid.
+	spoil := []func(e *SignedHeader){
+		nil, nil, nil,
+		func(e *SignedHeader) { e.Sig = append([]byte(nil), e.Sig...); e.Sig[rng.IntN(64)] ^= 1 << rng.IntN(8) },
+		func(e *SignedHeader) { e.Header = append(append([]byte(nil), e.Header...), 'x') },
+		func(e *SignedHeader) { e.Pub = authors[(rng.IntN(2)+1)%3].Public().(ed25519.PublicKey) },
+		func(e *SignedHeader) { e.Sig = e.Sig[:63] },
+		func(e *SignedHeader) { e.Pub = e.Pub[:31] },
+		func(e *SignedHeader) { e.Pub = make(ed25519.PublicKey, 32) }, // the identity point, small order
+	}
+	for round := range 50 {
+		n := 1 + rng.IntN(70)
+		evs := make([]SignedHeader, n)
+		bad := rng.IntN(3) == 0 // a third of the batches carry spoiled entries
+		for i := range evs {
+			a := authors[rng.IntN(len(authors))]
+			h := []byte(fmt.Sprintf("header %d.%d", round, i))
+			evs[i] = SignedHeader{Pub: a.Public().(ed25519.PublicKey), Header: h, Sig: SignEvent(a, h)}
+			if f := spoil[rng.IntN(len(spoil))]; bad && f != nil {
+				f(&evs[i])
+			}
+		}
+		errs := VerifyEvents(evs)
+		for i, e := range evs {
+			want := VerifyEvent(e.Pub, e.Header, e.Sig)
+			var got error
+			if errs != nil {
+				if len(errs) != n {
+					t.Fatalf("round %d: %d errors for %d entries", round, len(errs), n)
+				}
+				got = errs[i]
+			}
+			if (got == nil) != (want == nil) {
+				t.Fatalf("round %d entry %d of %d: batch says %v, alone %v", round, i, n, got, want)
+			}
+			if got != nil && !errors.Is(got, ErrBadSignature) {
+				t.Fatalf("round %d entry %d: %v does not wrap ErrBadSignature", round, i, got)
+			}
+		}
+		if !bad && errs != nil {
+			t.Fatalf("round %d: a batch of valid signatures has errors %v", round, errs)
+		}
+	}
 }

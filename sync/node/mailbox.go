@@ -356,12 +356,12 @@ func (n *Node) takeBatch(ctx context.Context, raw [][]byte, box app.PeerKey) ([]
 		evs  []app.Event
 		wait []app.Event
 	)
-	for _, b := range raw {
-		ev, err := app.DecodeEvent(b)
-		if err != nil {
+	decoded, errs := app.DecodeEvents(raw)
+	for i, ev := range decoded {
+		if errs[i] != nil {
 			// The mailbox verified it on deposit, so this mailbox is
 			// broken or lying; the event is skipped, not taken.
-			n.log.Warn("mailbox: drained a bad event", "err", err)
+			n.log.Warn("mailbox: drained a bad event", "err", errs[i])
 			continue
 		}
 		evs = append(evs, ev)
