@@ -54,7 +54,15 @@ func (s *Service) recipients(ctx context.Context, c Conversation) (map[PeerKey]*
 // sharedKey is the precomputed NaCl box key with peer, cached.
 func (s *Service) sharedKey(ctx context.Context, peer PeerKey) (*[32]byte, error) {
 	p, err := s.store.Person(ctx, peer)
-	if err != nil || p.BoxKey.IsZero() {
+	if err != nil {
+		return nil, Userf(ErrInvalid, "no encryption key for %s yet", peer)
+	}
+	return s.sharedKeyOf(peer, p)
+}
+
+// sharedKeyOf is sharedKey for a person already read.
+func (s *Service) sharedKeyOf(peer PeerKey, p Person) (*[32]byte, error) {
+	if p.BoxKey.IsZero() {
 		return nil, Userf(ErrInvalid, "no encryption key for %s yet", peer)
 	}
 	s.mu.Lock()
@@ -110,7 +118,7 @@ var errNotAddressed = errors.New("envelope not addressed to this device")
 
 // openBody opens an envelope addressed to this device and checks that it
 // belongs where it was found.
-func (s *Service) openBody(ctx context.Context, ev Event, envBytes []byte) (*pb.Body, error) {
+func (s *Service) openBody(ctx context.Context, ev Event, envBytes []byte, look *lookups) (*pb.Body, error) {
 	var env pb.Envelope
 	if err := proto.Unmarshal(envBytes, &env); err != nil {
 		return nil, fmt.Errorf("%w: envelope: %v", ErrBadEvent, err)
@@ -127,7 +135,11 @@ func (s *Service) openBody(ctx context.Context, ev Event, envBytes []byte) (*pb.
 	if len(env.Keys) > 0 && mine == nil {
 		return nil, errNotAddressed
 	}
-	sh, err := s.sharedKey(ctx, ev.Author)
+	author, err := look.person(ctx, s.store, ev.Author)
+	if err != nil {
+		return nil, err
+	}
+	sh, err := s.sharedKeyOf(ev.Author, author)
 	if err != nil {
 		// The author's box key arrives with their profile; until then
 		// the event waits, as one with missing predecessors does.
