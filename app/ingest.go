@@ -108,9 +108,9 @@ func (s *Service) incoming(ctx context.Context, ev Event, look *lookups) (Incomi
 		if !known {
 			// Later events of the batch find the conversation made by
 			// this one: a new request takes one slot, not one per event.
-			made := Conversation{ID: ev.Conv, Kind: Direct, Peer: ev.Author, Folder: Requests, E2E: ev.Conv == DirectConvID(s.me, ev.Author, true)}
+			made := ConvBrief{Folder: Requests, E2E: ev.Conv == DirectConvID(s.me, ev.Author, true)}
 			if ev.Kind == KindGroupCreate {
-				made = Conversation{ID: ev.Conv, Kind: Group, Folder: Primary}
+				made = ConvBrief{Folder: Primary}
 			}
 			look.convs[ev.Conv] = convLookup{c: made, known: true}
 		}
@@ -123,7 +123,7 @@ func (s *Service) incoming(ctx context.Context, ev Event, look *lookups) (Incomi
 		return in, err
 	}
 	if sealed, ok := body.Content.(*pb.Body_Sealed); ok {
-		body, err = s.openBody(ctx, ev, sealed.Sealed)
+		body, err = s.openBody(ctx, ev, sealed.Sealed, look)
 		if errors.Is(err, errNotAddressed) {
 			// Sealed to others only: stored and relayed unread, as
 			// other members may still need it.
@@ -141,16 +141,19 @@ func (s *Service) incoming(ctx context.Context, ev Event, look *lookups) (Incomi
 
 // admit applies blocks, privacy and the stranger limits to an event by
 // someone else.
-func (s *Service) admit(ctx context.Context, ev Event, c Conversation, known bool, look *lookups) error {
+func (s *Service) admit(ctx context.Context, ev Event, c ConvBrief, known bool, look *lookups) error {
+	direct := ev.Conv == DirectConvID(s.me, ev.Author, false) || ev.Conv == DirectConvID(s.me, ev.Author, true)
+	if !direct {
+		return nil // groups: a blocked member's events are stored, and hidden
+	}
 	p, err := look.person(ctx, s.store, ev.Author)
 	if err != nil {
 		return err
 	}
-	direct := ev.Conv == DirectConvID(s.me, ev.Author, false) || ev.Conv == DirectConvID(s.me, ev.Author, true)
-	if p.Blocked && direct {
+	if p.Blocked {
 		return &RefusedError{Reason: RefuseBlocked}
 	}
-	if !direct || p.Contact {
+	if p.Contact {
 		return nil
 	}
 	if !known {
@@ -212,9 +215,15 @@ func (s *Service) RefusedRequests() int {
 	return s.refused
 }
 
-// Delivered records that peer by stored these own events (its ack).
-func (s *Service) Delivered(ctx context.Context, ids []EventID, by PeerKey) error {
-	convs, err := s.store.MarkDelivered(ctx, ids, by)
+// Delivery is a peer's ack: it has stored these own events.
+type Delivery struct {
+	By  PeerKey
+	IDs []EventID
+}
+
+// Delivered records peers' acks, all in one transaction.
+func (s *Service) Delivered(ctx context.Context, ds []Delivery) error {
+	convs, err := s.store.MarkDelivered(ctx, ds)
 	if err != nil {
 		return fmt.Errorf("app: mark delivered: %w", err)
 	}
@@ -299,8 +308,14 @@ type lookups struct {
 }
 
 type convLookup struct {
-	c     Conversation
+	c     ConvBrief
 	known bool
+}
+
+// ConvBrief is what admitting an event needs of its conversation.
+type ConvBrief struct {
+	E2E    bool
+	Folder Folder
 }
 
 type personLookup struct {
@@ -311,7 +326,7 @@ func (l *lookups) conv(ctx context.Context, st Store, id ConvID) (convLookup, er
 	if cl, ok := l.convs[id]; ok {
 		return cl, nil
 	}
-	c, err := st.Conversation(ctx, id)
+	c, err := st.ConvBrief(ctx, id)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return convLookup{}, fmt.Errorf("app: read conversation: %w", err)
 	}

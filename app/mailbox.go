@@ -304,5 +304,5 @@ func (s *Service) ApplyReceipts(ctx context.Context, owner PeerKey, rs []Mailbox
 	if len(stored) == 0 {
 		return nil
 	}
-	return s.Delivered(ctx, stored, owner)
+	return s.Delivered(ctx, []Delivery{{By: owner, IDs: stored}})
 }

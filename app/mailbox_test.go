@@ -96,7 +96,7 @@ func TestMailboxHoldReleaseReceipts(t *testing.T) {
 	if err != nil || len(und) != 3 {
 		t.Fatalf("undelivered before any ack: %d, %v; want 3", len(und), err)
 	}
-	if err := ann.svc.Delivered(ctx, []app.EventID{evs[0].ID}, o.key); err != nil {
+	if err := ann.svc.Delivered(ctx, []app.Delivery{{By: o.key, IDs: []app.EventID{evs[0].ID}}}); err != nil {
 		t.Fatal(err)
 	}
 	und, _ = ann.svc.Undelivered(ctx, o.key, 10)

@@ -85,6 +85,9 @@ type LogStore interface {
 type ViewStore interface {
 	Inbox(ctx context.Context, q InboxQuery) ([]Conversation, error)
 	Conversation(ctx context.Context, id ConvID) (Conversation, error)
+	// ConvBrief is the little of a conversation that admitting an event
+	// needs, read without the joins of Conversation; ErrNotFound if none.
+	ConvBrief(ctx context.Context, id ConvID) (ConvBrief, error)
 	// Messages returns up to limit messages strictly before before (zero
 	// Cursor: from the newest), in ascending display order. Messages
 	// deleted for me and those before a cleared point are left out.
@@ -134,9 +137,9 @@ type StateStore interface {
 	// upTo (and earlier ones); it never moves backwards. For self it
 	// recomputes the unread count.
 	MarkSeen(ctx context.Context, conv ConvID, member PeerKey, upTo EventID) error
-	// MarkDelivered records that by has stored these own events and
+	// MarkDelivered records that peers have stored these own events and
 	// returns the conversations where that is news.
-	MarkDelivered(ctx context.Context, ids []EventID, by PeerKey) ([]ConvID, error)
+	MarkDelivered(ctx context.Context, ds []Delivery) ([]ConvID, error)
 	Settings(ctx context.Context) (Settings, error)
 	SaveSettings(ctx context.Context, s Settings) error
 	Profile(ctx context.Context) (Profile, error)

@@ -176,9 +176,9 @@ func (s *Store) Holdings(ctx context.Context) ([]app.Holding, error) {
 // Undelivered implements app.MailboxStore.
 func (s *Store) Undelivered(ctx context.Context, conv app.ConvID, author, peer app.PeerKey, since time.Time, limit int) ([]app.Event, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+eventCols+` FROM events e
-		WHERE conv = ? AND author = ? AND received_at >= ?
-			AND NOT EXISTS (SELECT 1 FROM delivered d WHERE d.event = e.id AND d.peer = ?)
-		ORDER BY seq LIMIT ?`, conv[:], author[:], ms(since), peer[:], limit)
+		WHERE conv = ?1 AND author = ?2 AND received_at >= ?3
+			AND seq > coalesce((SELECT seq FROM delivered_upto WHERE conv = ?1 AND peer = ?4), 0)
+		ORDER BY seq LIMIT ?5`, conv[:], author[:], ms(since), peer[:], limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: undelivered: %w", err)
 	}

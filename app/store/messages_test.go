@@ -331,14 +331,15 @@ func TestUnreadAndSeen(t *testing.T) {
 	if m := mustMessage(t, s, mine.ID); m.Status != app.StatusSending {
 		t.Errorf("status: got %s, want sending", m.Status)
 	}
-	touched, err := s.MarkDelivered(ctx, []app.EventID{mine.ID}, bob.key)
+	toBob := []app.Delivery{{By: bob.key, IDs: []app.EventID{mine.ID}}}
+	touched, err := s.MarkDelivered(ctx, toBob)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(touched) != 1 || touched[0] != conv {
 		t.Errorf("delivered touched %v, want [%s]", touched, conv)
 	}
-	if again, err := s.MarkDelivered(ctx, []app.EventID{mine.ID}, bob.key); err != nil || len(again) != 0 {
+	if again, err := s.MarkDelivered(ctx, toBob); err != nil || len(again) != 0 {
 		t.Errorf("delivered again: touched %v, err %v; want nothing new", again, err)
 	}
 	if m := mustMessage(t, s, mine.ID); m.Status != app.StatusDelivered {

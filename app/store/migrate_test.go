@@ -121,6 +121,8 @@ func TestMigrateFrom0003(t *testing.T) {
 	if !slices.Equal(rids, []int64{1, 2, 3}) {
 		t.Fatalf("0003 message rids: got %v, want [1 2 3]", rids)
 	}
+	// Bob acked my reply (my second event), which became a watermark.
+	o.exec(`INSERT INTO delivered (event, peer, at) VALUES (?, ?, ?)`, reply.Event.ID[:], bob.key[:], ms(t0))
 	if err := o.db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -213,6 +215,13 @@ func TestMigrateFrom0003(t *testing.T) {
 	}
 	if emojis(msgs[0]) != "👍" || !msgs[1].Edited {
 		t.Errorf("got reaction %q and edited=%v, want 👍 and true", emojis(msgs[0]), msgs[1].Edited)
+	}
+	var upTo int
+	if err := s.r.QueryRow(`SELECT seq FROM delivered_upto WHERE conv = ? AND peer = ?`, conv[:], bob.key[:]).Scan(&upTo); err != nil || upTo != int(reply.Event.Seq) {
+		t.Errorf("delivered to bob after migration: up to %d (%v), want %d", upTo, err, reply.Event.Seq)
+	}
+	if m := mustMessage(t, s, reply.Event.ID); m.Status != app.StatusDelivered {
+		t.Errorf("my reply after migration: %s, want delivered", m.Status)
 	}
 	if m := mustMessage(t, s, second.Event.ID); m.Text != "second version" {
 		t.Errorf("Message(second): got %q, want \"second version\"", m.Text)

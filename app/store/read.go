@@ -159,6 +159,20 @@ func (s *Store) Conversation(ctx context.Context, id app.ConvID) (app.Conversati
 	return c, nil
 }
 
+// ConvBrief implements app.ViewStore. It reads through the writer
+// connection: an ingest follows, and the writer's page cache is warm
+// where a pooled reader starts cold after every commit.
+func (s *Store) ConvBrief(ctx context.Context, id app.ConvID) (app.ConvBrief, error) {
+	var b app.ConvBrief
+	var e2e int
+	var folder string
+	if err := s.w.QueryRowContext(ctx, `SELECT e2e, folder FROM conversations WHERE id = ?`, id[:]).Scan(&e2e, &folder); err != nil {
+		return b, notFound("conversation", err)
+	}
+	b.E2E, b.Folder = e2e != 0, app.Folder(folder)
+	return b, nil
+}
+
 const msgCols = `m.rid, m.id, m.conv, m.author, m.seq, m.lamport, m.pos, m.time, m.kind, m.text, m.reply_to,
 	m.forwarded, m.edited, m.unsent, m.expired, m.system, m.share, m.poll, m.media, m.thumbnail, m.path,
 	m.via, m.expires_at, EXISTS (SELECT 1 FROM opened o WHERE o.target = m.id)`
@@ -247,8 +261,8 @@ func (s *Store) enrich(ctx context.Context, q querier, ms []msgRow) ([]app.Messa
 	self := s.selfKey()
 	ids := make([]any, len(ms))
 	idx := make(map[app.EventID]int, len(ms))
-	var polls, own []any
-	convs := map[app.ConvID]bool{}
+	var polls []any
+	convs := map[app.ConvID]bool{} // of own messages
 	for i, m := range ms {
 		ids[i] = m.ID[:]
 		idx[m.ID] = i
@@ -256,7 +270,6 @@ func (s *Store) enrich(ctx context.Context, q querier, ms []msgRow) ([]app.Messa
 			polls = append(polls, m.ID[:])
 		}
 		if !self.IsZero() && m.Author == self {
-			own = append(own, m.ID[:])
 			convs[m.Conv] = true
 		}
 	}
@@ -321,24 +334,15 @@ func (s *Store) enrich(ctx context.Context, q querier, ms []msgRow) ([]app.Messa
 		}
 	}
 	// Status of own messages.
-	if len(own) > 0 {
-		delivered := map[app.EventID]bool{}
-		rows, err := q.QueryContext(ctx, `SELECT DISTINCT event FROM delivered WHERE event IN (`+
-			placeholders(len(own))+`)`, own...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var e []byte
-			if err := rows.Scan(&e); err != nil {
-				rows.Close()
+	if len(convs) > 0 {
+		// Own events up to this seq are stored at some peer.
+		delivered := map[app.ConvID]uint64{}
+		for conv := range convs {
+			var upTo sql.NullInt64
+			if err := q.QueryRowContext(ctx, `SELECT max(seq) FROM delivered_upto WHERE conv = ?`, conv[:]).Scan(&upTo); err != nil {
 				return nil, err
 			}
-			delivered[key32(e)] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
+			delivered[conv] = uint64(upTo.Int64)
 		}
 		seen := map[app.ConvID][][]byte{}
 		for conv := range convs {
@@ -372,7 +376,7 @@ func (s *Store) enrich(ctx context.Context, q querier, ms []msgRow) ([]app.Messa
 			switch {
 			case m.SeenBy > 0:
 				m.Status = app.StatusSeen
-			case delivered[m.ID]:
+			case m.Seq <= delivered[m.Conv]:
 				m.Status = app.StatusDelivered
 			default:
 				m.Status = app.StatusSending

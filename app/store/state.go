@@ -170,35 +170,53 @@ func (s *Store) MarkSeen(ctx context.Context, conv app.ConvID, member app.PeerKe
 	})
 }
 
-// MarkDelivered implements app.StateStore.
-func (s *Store) MarkDelivered(ctx context.Context, ids []app.EventID, by app.PeerKey) ([]app.ConvID, error) {
-	if len(ids) == 0 {
+// MarkDelivered implements app.StateStore: each peer's watermark per
+// conversation moves up to the highest own seq it acked.
+func (s *Store) MarkDelivered(ctx context.Context, ds []app.Delivery) ([]app.ConvID, error) {
+	if len(ds) == 0 {
 		return nil, nil
 	}
 	var touched []app.ConvID
 	err := s.write(ctx, app.PeerKey{}, func(w *wtx) error {
 		touched = touched[:0]
+		type mark struct {
+			conv app.ConvID
+			peer app.PeerKey
+		}
+		upTo := make(map[mark]int64)
+		var order []mark
+		for _, d := range ds {
+			for _, id := range d.IDs {
+				var conv []byte
+				var seq int64
+				err := w.tx.QueryRowContext(ctx, `SELECT conv, seq FROM events WHERE rid IN `+ridsOf+` AND id = ?1 AND author = ?2`,
+					id[:], w.self[:]).Scan(&conv, &seq)
+				switch {
+				case errors.Is(err, sql.ErrNoRows):
+					continue // not an own event
+				case err != nil:
+					return fmt.Errorf("store: mark delivered: %w", err)
+				}
+				k := mark{app.ConvID(key32(conv)), d.By}
+				if have, ok := upTo[k]; !ok {
+					order = append(order, k)
+				} else if have >= seq {
+					continue
+				}
+				upTo[k] = seq
+			}
+		}
 		seen := make(map[app.ConvID]bool)
-		for _, id := range ids {
-			res, err := w.exec("mark delivered", `INSERT OR IGNORE INTO delivered (event, peer, at) VALUES (?, ?, ?)`,
-				id[:], by[:], ms(w.now))
+		for _, k := range order {
+			res, err := w.exec("mark delivered", `INSERT INTO delivered_upto (conv, peer, seq) VALUES (?1, ?2, ?3)
+				ON CONFLICT (conv, peer) DO UPDATE SET seq = excluded.seq WHERE excluded.seq > seq`,
+				k.conv[:], k.peer[:], upTo[k])
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				continue // known already: nothing changed
-			}
-			var conv []byte
-			err = w.tx.QueryRowContext(ctx, `SELECT conv FROM events WHERE rid IN `+ridsOf+` AND id = ?1`, id[:]).Scan(&conv)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				continue
-			case err != nil:
-				return fmt.Errorf("store: mark delivered: %w", err)
-			}
-			if c := app.ConvID(key32(conv)); !seen[c] {
-				seen[c] = true
-				touched = append(touched, c)
+			if n, _ := res.RowsAffected(); n > 0 && !seen[k.conv] {
+				seen[k.conv] = true
+				touched = append(touched, k.conv)
 			}
 		}
 		return nil

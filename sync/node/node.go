@@ -108,6 +108,7 @@ type Node struct {
 	// mailboxes are the contacts that name a mailbox, refreshed with
 	// contacts, so depositing never reads every person.
 	mailboxes atomic.Pointer[map[app.PeerKey]app.MailboxRef]
+	acks      ackQueue // sessions → ackLoop
 
 	// ctx is the Run context, set before any handler is registered.
 	ctx   context.Context
@@ -142,6 +143,7 @@ func New(p Params) (*Node, error) {
 		p.Log = slog.Default()
 	}
 	n := &Node{
+		acks:     ackQueue{kick: make(chan struct{}, 1)},
 		svc:      p.Service,
 		log:      p.Log.With("part", "node"),
 		me:       app.PeerKeyOf(p.Identity.SignPub),
@@ -304,6 +306,7 @@ func (n *Node) Run(ctx context.Context) error {
 	n.startBlobs(ctx)
 	n.serveEphemeral(ctx)
 	n.startMailbox(ctx)
+	n.goRun(func() { n.ackLoop(ctx) })
 	close(n.ready)
 
 	if n.params.MDNS {

@@ -502,11 +502,58 @@ func (s *session) acked(ids [][]byte) {
 		}
 	}
 	s.mu.Unlock()
-	if len(mine) == 0 {
-		return
+	if len(mine) > 0 {
+		s.n.acks.add(app.Delivery{By: s.key, IDs: mine})
 	}
-	if err := s.n.svc.Delivered(s.ctx, mine, s.key); err != nil && s.ctx.Err() == nil {
-		s.n.log.Warn("sync: mark delivered", "peer", s.peer, "err", err)
+}
+
+// ackQueue gathers peers' acks of own events for one writer: a group
+// message is acked by every member at about the same moment, and a
+// commit per ack made the sender's disk the slowest member.
+type ackQueue struct {
+	mu      sync.Mutex
+	pending []app.Delivery
+	kick    chan struct{}
+}
+
+func (q *ackQueue) add(d app.Delivery) {
+	q.mu.Lock()
+	q.pending = append(q.pending, d)
+	q.mu.Unlock()
+	select {
+	case q.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (q *ackQueue) take() []app.Delivery {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	ds := q.pending
+	q.pending = nil
+	return ds
+}
+
+// ackLoop records acks as they come, all those that came during the last
+// write in the next one. Acks still queued at shutdown are written then.
+func (n *Node) ackLoop(ctx context.Context) {
+	write := func(ctx context.Context) {
+		if ds := n.acks.take(); len(ds) > 0 {
+			if err := n.svc.Delivered(ctx, ds); err != nil {
+				n.log.Warn("sync: mark delivered", "acks", len(ds), "err", err)
+			}
+		}
+	}
+	for {
+		select {
+		case <-n.acks.kick:
+			write(ctx)
+		case <-ctx.Done():
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			write(ctx)
+			cancel()
+			return
+		}
 	}
 }
 

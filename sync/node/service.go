@@ -25,7 +25,7 @@ type Replica interface {
 	Versions(ctx context.Context, conv app.ConvID) (map[app.PeerKey]uint64, error)
 	EventsAfter(ctx context.Context, conv app.ConvID, author app.PeerKey, after uint64, limit int) ([]app.Event, error)
 	Ingest(ctx context.Context, evs []app.Event, path app.Path, via app.PeerKey) ([]app.Outcome, error)
-	Delivered(ctx context.Context, ids []app.EventID, by app.PeerKey) error
+	Delivered(ctx context.Context, ds []app.Delivery) error
 	Refused(conv app.ConvID, peer app.PeerKey, reason app.Refusal)
 }
 
