@@ -67,6 +67,14 @@ func (b *bench) fanoutBench(ctx context.Context) error {
 	}
 	p50 := percentile(big, 50)
 	row.Kite = f(p50)
+	// The floor the issue asks for: one bare libp2p round trip, measured
+	// in this run (by the net group, or here when it did not run).
+	if b.echo == nil {
+		if b.echo, err = b.echoFloor(ctx, 10000, 10); err != nil {
+			return fmt.Errorf("echo floor: %w", err)
+		}
+	}
+	row.Floor, row.FloorName = f(percentile(b.echo.RTTs, 50)), "bare libp2p echo RTT, one peer"
 	row.Note = fmt.Sprintf("250 in-process sync/node peers on 127.0.0.1, a star of contacts around the sender; from SendText returning to the last member storing it; %d sends, p99 %s ms",
 		len(big), num(percentile(big, 99)))
 	b.logf("  250 members: until all have it p50 %s ms, p99 %s ms", num(p50), num(percentile(big, 99)))
