@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
+	"sync"
 
 	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 )
@@ -80,10 +81,42 @@ func verify(pub ed25519.PublicKey, domain string, msg, sig []byte) error {
 	if err := checkSizes(pub, sig); err != nil {
 		return err
 	}
-	if !voi.VerifyWithOptions(voi.PublicKey(pub), withDomain(domain, msg), sig, zip215) {
+	xp, err := expanded(pub)
+	if err != nil || !voi.VerifyExpandedWithOptions(xp, withDomain(domain, msg), sig, zip215) {
 		return ErrBadSignature
 	}
 	return nil
+}
+
+// recentKeys keeps the decompressed keys of recent signers: live events
+// are checked one at a time, mostly by the same few people, and
+// decompressing the key was a fifth of each check.
+var recentKeys struct {
+	sync.Mutex
+	m map[[ed25519.PublicKeySize]byte]*voi.ExpandedPublicKey
+}
+
+const maxRecentKeys = 4096
+
+func expanded(pub ed25519.PublicKey) (*voi.ExpandedPublicKey, error) {
+	k := [ed25519.PublicKeySize]byte(pub)
+	recentKeys.Lock()
+	xp, ok := recentKeys.m[k]
+	recentKeys.Unlock()
+	if ok {
+		return xp, nil
+	}
+	xp, err := voi.NewExpandedPublicKey(voi.PublicKey(pub))
+	if err != nil {
+		return nil, err
+	}
+	recentKeys.Lock()
+	if recentKeys.m == nil || len(recentKeys.m) >= maxRecentKeys {
+		recentKeys.m = make(map[[ed25519.PublicKeySize]byte]*voi.ExpandedPublicKey)
+	}
+	recentKeys.m[k] = xp
+	recentKeys.Unlock()
+	return xp, nil
 }
 
 func checkSizes(pub ed25519.PublicKey, sig []byte) error {
@@ -121,22 +154,16 @@ func VerifyEvents(evs []SignedHeader) (errs []error) {
 		return nil
 	}
 	bv := voi.NewBatchVerifierWithCapacity(len(evs))
-	// A backlog is mostly one author's: decompress each key once.
-	keys := make(map[string]*voi.ExpandedPublicKey)
 	added := make([]int, 0, len(evs)) // batch entry → index in evs
 	for i, e := range evs {
 		if err := checkSizes(e.Pub, e.Sig); err != nil {
 			fail(i, err)
 			continue
 		}
-		xp, ok := keys[string(e.Pub)]
-		if !ok {
-			var err error
-			if xp, err = voi.NewExpandedPublicKey(voi.PublicKey(e.Pub)); err != nil {
-				fail(i, ErrBadSignature)
-				continue
-			}
-			keys[string(e.Pub)] = xp
+		xp, err := expanded(e.Pub)
+		if err != nil {
+			fail(i, ErrBadSignature)
+			continue
 		}
 		bv.AddExpandedWithOptions(xp, withDomain(domainEvent, e.Header), e.Sig, zip215)
 		added = append(added, i)
