@@ -22,7 +22,7 @@ import (
 func FirstRun(a fyne.App, create func(handle, name, passphrase string, picture []byte) error, done func()) {
 	a.Settings().SetTheme(&kiteTheme{mode: "system"})
 	w := a.NewWindow("Welcome to Kite")
-	w.SetIcon(assets.Icon)
+	w.SetIcon(assets.WindowIcon)
 	f := newFirstRunForm(w, create, done, goSpawn)
 	w.SetContent(f.root)
 	w.Resize(fyne.NewSize(460, 560))
@@ -151,7 +151,7 @@ func (f *firstRunForm) show(msg string) {
 func Unlock(a fyne.App, try func(passphrase string) error, done func()) {
 	a.Settings().SetTheme(&kiteTheme{mode: "system"})
 	w := a.NewWindow("Unlock Kite")
-	w.SetIcon(assets.Icon)
+	w.SetIcon(assets.WindowIcon)
 	f := newUnlockForm(w, try, done, goSpawn)
 	w.SetContent(f.root)
 	w.Resize(fyne.NewSize(420, 360))
