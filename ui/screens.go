@@ -92,7 +92,7 @@ func (u *UI) showInfoWhenLoaded() {
 
 // Open shows a conversation once the window is ready for it, as a click
 // would find it: the inbox is loaded and the UI thread idle (see
-// waitIdle). It may be called from any goroutine after ShowMain.
+// WaitIdle). It may be called from any goroutine after ShowMain.
 //
 // Opening during startup instead would queue behind the first frames
 // and make `kite --open` (and the benchmark that reads the "conversation
@@ -101,16 +101,17 @@ func (u *UI) Open(id app.ConvID) {
 	u.wg.Add(1)
 	go func() {
 		defer u.wg.Done()
-		if u.waitIdle(u.ctx, 10*time.Second) {
+		if u.WaitIdle(u.ctx, 10*time.Second) {
 			u.do(func() { u.openConv(id) })
 		}
 	}()
 }
 
-// waitIdle returns once the inbox has loaded and the UI thread has been
+// WaitIdle returns once the inbox has loaded and the UI thread has been
 // idle for a quarter of a second (ten probes in a row, 25 ms apart, each
 // run within 4 ms), or when limit has passed; false if ctx ended first.
-func (u *UI) waitIdle(ctx context.Context, limit time.Duration) bool {
+// It may be called from any goroutine after ShowMain.
+func (u *UI) WaitIdle(ctx context.Context, limit time.Duration) bool {
 	deadline := time.Now().Add(limit)
 	for quiet := 0; quiet < 10 && time.Now().Before(deadline); {
 		asked := time.Now()

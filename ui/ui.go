@@ -40,6 +40,12 @@ type Params struct {
 	// reports whether one is set. Both nil hide the section.
 	Passphrase func(old, new string) error
 	Sealed     func() bool
+	// TrayHost blocks until the desktop can show a system tray icon
+	// (true) or ctx ends (false); the tray menu is set up only then.
+	// Setting it up costs a hidden second window with its own GL
+	// context (about 8 MB resident), wasted where nothing can show the
+	// icon. Nil sets the tray up at once.
+	TrayHost func(ctx context.Context) bool
 }
 
 // UI is the main window and everything in it. Fields after mu-less UI
@@ -54,6 +60,7 @@ type UI struct {
 	// passphrase and sealed manage the key file's passphrase.
 	passphrase func(old, new string) error
 	sealed     func() bool
+	trayHost   func(ctx context.Context) bool
 	now        func() time.Time
 	me         app.PeerKey
 	audio      audio.Backend
@@ -96,6 +103,7 @@ func New(p Params) *UI {
 	u := &UI{
 		app: p.App, svc: p.Service, net: p.Network, data: p.DataDir, log: p.Log,
 		safety: p.SafetyNumber, now: p.Now, passphrase: p.Passphrase, sealed: p.Sealed, audio: p.Audio,
+		trayHost: p.TrayHost,
 		people:   make(map[app.PeerKey]app.Person),
 		typing:   make(map[app.ConvID]map[app.PeerKey]time.Time),
 		settings: app.DefaultSettings,
@@ -214,7 +222,7 @@ func (u *UI) learn(ps []app.Person) {
 func (u *UI) ShowMain() {
 	u.app.Settings().SetTheme(u.theme)
 	u.win = u.app.NewWindow("Kite")
-	u.win.SetIcon(assets.Icon)
+	u.win.SetIcon(assets.WindowIcon)
 	u.win.Resize(fyne.NewSize(1100, 720))
 	u.inbox = newInboxView(u)
 	u.conv = newConvView(u)
@@ -227,10 +235,28 @@ func (u *UI) ShowMain() {
 	u.app.Lifecycle().SetOnEnteredForeground(func() { u.focused = true; u.conv.markSeen() })
 	u.app.Lifecycle().SetOnExitedForeground(func() { u.focused = false })
 	if d, ok := u.app.(desktop.App); ok {
-		u.setTray = d.SetSystemTrayMenu
+		u.startTray(d.SetSystemTrayMenu)
 	}
 	u.reloadAll()
 	u.win.Show()
+}
+
+// startTray shows the tray menu through set once the desktop has a tray
+// to show it in (Params.TrayHost), and keeps it up to date from then on.
+func (u *UI) startTray(set func(*fyne.Menu)) {
+	if u.trayHost == nil {
+		u.setTray = set
+		return
+	}
+	// Not counted in u.wg: it may wait for as long as the app runs.
+	go func() {
+		if u.trayHost(u.ctx) {
+			u.do(func() {
+				u.setTray = set
+				u.updateTray()
+			})
+		}
+	}()
 }
 
 // Window is the main window, once shown.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -59,8 +60,9 @@ func (c *cli) gui(args []string) error {
 		if n != nil {
 			network = uiNet{n}
 		}
-		u := ui.New(ui.Params{App: a, Service: inst.svc, Network: network, DataDir: dir, Log: log, SafetyNumber: seal.SafetyNumber})
+		u := ui.New(ui.Params{App: a, Service: inst.svc, Network: network, DataDir: dir, Log: log, SafetyNumber: seal.SafetyNumber, TrayHost: trayHost})
 		u.ShowMain()
+		go settleMemory(ctx, func(ctx context.Context) bool { return u.WaitIdle(ctx, 10*time.Second) })
 		if screen != "" {
 			u.ShowScreen(screen)
 		}
