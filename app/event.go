@@ -218,26 +218,32 @@ func DecodeEvent(b []byte) (Event, error) {
 func DecodeEvents(raw [][]byte) (evs []Event, errs []error) {
 	evs = make([]Event, len(raw))
 	errs = make([]error, len(raw))
+	part := func(lo, hi int) {
+		var sigs []seal.SignedHeader
+		var at []int
+		for i := lo; i < hi; i++ {
+			if evs[i], errs[i] = decodeUnsigned(raw[i]); errs[i] == nil {
+				sigs = append(sigs, seal.SignedHeader{Pub: ed25519.PublicKey(evs[i].Author[:]), Header: evs[i].Header, Sig: evs[i].Sig})
+				at = append(at, i)
+			}
+		}
+		for j, err := range seal.VerifyEvents(sigs) {
+			if err != nil {
+				evs[at[j]], errs[at[j]] = Event{}, fmt.Errorf("%w: %v", ErrBadSignature, err)
+			}
+		}
+	}
 	parts := min(runtime.GOMAXPROCS(0), (len(raw)+63)/64) // a batch pays off from a few dozen
+	if parts <= 1 {
+		part(0, len(raw)) // a live event: no goroutine hop on its way
+		return evs, errs
+	}
 	var wg sync.WaitGroup
 	for p := range parts {
-		lo, hi := p*len(raw)/parts, (p+1)*len(raw)/parts
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var sigs []seal.SignedHeader
-			var at []int
-			for i := lo; i < hi; i++ {
-				if evs[i], errs[i] = decodeUnsigned(raw[i]); errs[i] == nil {
-					sigs = append(sigs, seal.SignedHeader{Pub: ed25519.PublicKey(evs[i].Author[:]), Header: evs[i].Header, Sig: evs[i].Sig})
-					at = append(at, i)
-				}
-			}
-			for j, err := range seal.VerifyEvents(sigs) {
-				if err != nil {
-					evs[at[j]], errs[at[j]] = Event{}, fmt.Errorf("%w: %v", ErrBadSignature, err)
-				}
-			}
+			part(p*len(raw)/parts, (p+1)*len(raw)/parts)
 		}()
 	}
 	wg.Wait()
