@@ -24,7 +24,7 @@ const (
 // ed25519.Sign, SignEvent panics otherwise, since that is a programming
 // error, never a property of received data.
 func SignEvent(priv ed25519.PrivateKey, header []byte) []byte {
-	return ed25519.Sign(priv, withDomain(domainEvent, header))
+	return voi.Sign(voi.PrivateKey(priv), withDomain(domainEvent, header))
 }
 
 // VerifyEvent checks an event header signature. It returns an error wrapping
@@ -56,7 +56,7 @@ func BodyHash(body []byte) [32]byte {
 // "kite/profile/v1\x00" || profile. It panics on a malformed private key,
 // as SignEvent does.
 func SignProfile(priv ed25519.PrivateKey, profile []byte) []byte {
-	return ed25519.Sign(priv, withDomain(domainProfile, profile))
+	return voi.Sign(voi.PrivateKey(priv), withDomain(domainProfile, profile))
 }
 
 // VerifyProfile checks a profile signature; failures wrap ErrBadSignature.

@@ -249,3 +249,28 @@ func TestVerifyEventsAgreesWithVerifyEvent(t *testing.T) {
 		}
 	}
 }
+
+// Signing is deterministic, so SignEvent and SignProfile must give what
+// crypto/ed25519 gives over the same domain-prefixed bytes, whoever signs.
+func TestSignMatchesStandardLibrary(t *testing.T) {
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(uint64(seed), 2))
+	for range 200 {
+		s := make([]byte, ed25519.SeedSize)
+		for i := range s {
+			s[i] = byte(rng.Uint32())
+		}
+		priv := ed25519.NewKeyFromSeed(s)
+		msg := make([]byte, rng.IntN(600))
+		for i := range msg {
+			msg[i] = byte(rng.Uint32())
+		}
+		if got, want := SignEvent(priv, msg), ed25519.Sign(priv, append([]byte(domainEvent), msg...)); !bytes.Equal(got, want) {
+			t.Fatalf("SignEvent of %d bytes: got %x, want %x", len(msg), got, want)
+		}
+		if got, want := SignProfile(priv, msg), ed25519.Sign(priv, append([]byte(domainProfile), msg...)); !bytes.Equal(got, want) {
+			t.Fatalf("SignProfile of %d bytes: got %x, want %x", len(msg), got, want)
+		}
+	}
+}
