@@ -74,6 +74,7 @@ type convRow struct {
 	last         *lastMsg
 	lastAt       int64
 	unread       int
+	storedUnread int // unread as the row holds it
 	members      int
 	selfSeen     []byte // self's seen position, nil if none
 	dirty        bool
@@ -212,6 +213,7 @@ func (w *wtx) conv(id app.ConvID) (*convRow, error) {
 	if err != nil {
 		return nil, notFound("load conversation", err)
 	}
+	c.storedUnread = c.unread
 	c.e2e, c.hidden = e2e != 0, hidden != 0
 	c.peer = app.PeerKey(key32(peer))
 	if lastPos != nil {
@@ -224,12 +226,6 @@ func (w *wtx) conv(id app.ConvID) (*convRow, error) {
 
 // flush writes the dirty cached conversation rows.
 func (w *wtx) flush() error {
-	for conv, l := range w.maxLamport {
-		if _, err := w.exec("update max lamport", `UPDATE conversations SET max_lamport = max(max_lamport, ?) WHERE id = ?`,
-			l, conv[:]); err != nil {
-			return err
-		}
-	}
 	for _, c := range w.convs {
 		if !c.dirty {
 			continue
@@ -243,17 +239,33 @@ func (w *wtx) flush() error {
 			lk, lt, ltext = int64(c.last.kind), c.last.time, c.last.text
 			lu = b2i(c.last.unsent)
 		}
+		// Setting unread, even to what it was, rewrites a page of
+		// conversations_unread: sending a message in a read chat
+		// leaves it out.
+		setUnread, args := "", []any{c.name, c.namePos, c.theme, c.themePos, c.disappear, c.disappearPos,
+			c.clearedPos, b2i(c.hidden), lp, la, lk, ltext, lt, lu, c.lastAt}
+		if c.unread != c.storedUnread {
+			setUnread, args = "unread = ?, ", append(args, c.unread)
+		}
+		maxLamport := w.maxLamport[c.id]
+		delete(w.maxLamport, c.id)
 		if _, err := w.exec("update conversation", `UPDATE conversations SET name = ?, name_pos = ?,
 				theme = ?, theme_pos = ?, disappear = ?, disappear_pos = ?, cleared_pos = ?, hidden = ?,
 				last_pos = ?, last_author = ?, last_kind = ?, last_text = ?, last_time = ?, last_unsent = ?,
-				last_at = ?, unread = ?, members = ?
-			WHERE id = ?`, c.name, c.namePos, c.theme, c.themePos, c.disappear, c.disappearPos,
-			c.clearedPos, b2i(c.hidden), lp, la, lk, ltext, lt, lu, c.lastAt, c.unread, c.members,
-			c.id[:]); err != nil {
+				last_at = ?, `+setUnread+`members = ?, max_lamport = max(max_lamport, ?)
+			WHERE id = ?`, append(args, c.members, maxLamport, c.id[:])...); err != nil {
 			return err
 		}
 		c.dirty = false
+		c.storedUnread = c.unread
 	}
+	for conv, l := range w.maxLamport {
+		if _, err := w.exec("update max lamport", `UPDATE conversations SET max_lamport = max(max_lamport, ?) WHERE id = ?`,
+			l, conv[:]); err != nil {
+			return err
+		}
+	}
+	clear(w.maxLamport)
 	return nil
 }
 
