@@ -23,9 +23,14 @@ func (s *Service) SendText(ctx context.Context, conv ConvID, text string, replyT
 	if err != nil {
 		return Event{}, err
 	}
+	return s.sendText(ctx, c, text, replyTo)
+}
+
+// sendText is SendText to a conversation writable has checked.
+func (s *Service) sendText(ctx context.Context, c Conversation, text string, replyTo EventID) (Event, error) {
 	t := &pb.Text{Text: text}
 	if !replyTo.IsZero() {
-		if err := s.inConv(ctx, replyTo, conv); err != nil {
+		if err := s.inConv(ctx, replyTo, c.ID); err != nil {
 			return Event{}, err
 		}
 		t.ReplyTo = replyTo[:]
@@ -82,7 +87,7 @@ func (s *Service) SendToMany(ctx context.Context, tos []string, text string, e2e
 	}
 	var out []Event
 	for _, c := range convs {
-		ev, err := s.SendText(ctx, c, text, EventID{})
+		ev, err := s.sendText(ctx, c, text, EventID{})
 		if err != nil {
 			return out, err
 		}
@@ -121,11 +126,7 @@ func (s *Service) Forward(ctx context.Context, msg EventID, tos []string) ([]Eve
 		return nil, err
 	}
 	var out []Event
-	for _, id := range convs {
-		c, err := s.writable(ctx, id)
-		if err != nil {
-			return out, err
-		}
+	for _, c := range convs {
 		ev, err := s.append(ctx, c, kind, body)
 		if err != nil {
 			return out, err
@@ -135,7 +136,9 @@ func (s *Service) Forward(ctx context.Context, msg EventID, tos []string) ([]Eve
 	return out, nil
 }
 
-func (s *Service) resolveAll(ctx context.Context, tos []string, e2e bool) ([]ConvID, error) {
+// resolveAll resolves each recipient to a conversation this device can
+// write to, once each.
+func (s *Service) resolveAll(ctx context.Context, tos []string, e2e bool) ([]Conversation, error) {
 	if len(tos) == 0 {
 		return nil, Userf(ErrInvalid, "say who to send to")
 	}
@@ -143,19 +146,21 @@ func (s *Service) resolveAll(ctx context.Context, tos []string, e2e bool) ([]Con
 		return nil, Userf(ErrTooLarge, "%d recipients: you can send to at most %d at once", len(tos), MaxRecipients)
 	}
 	seen := make(map[ConvID]bool)
-	var convs []ConvID
+	var convs []Conversation
 	for _, to := range tos {
-		c, err := s.Resolve(ctx, to, e2e)
+		id, err := s.Resolve(ctx, to, e2e)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := s.writable(ctx, c); err != nil {
+		if seen[id] {
+			continue
+		}
+		c, err := s.writable(ctx, id)
+		if err != nil {
 			return nil, err
 		}
-		if !seen[c] {
-			seen[c] = true
-			convs = append(convs, c)
-		}
+		seen[id] = true
+		convs = append(convs, c)
 	}
 	return convs, nil
 }

@@ -23,6 +23,11 @@ func (s *Store) CreateDirect(ctx context.Context, self, peer app.PeerKey, e2e bo
 		folder = app.Primary
 	}
 	id := app.DirectConvID(self, peer, e2e)
+	// Sending to someone goes through here every time: a conversation
+	// that exists needs no write transaction.
+	if _, err := s.ConvBrief(ctx, id); err == nil {
+		return id, nil
+	}
 	err := s.write(ctx, self, func(w *wtx) error {
 		_, err := w.conv(id)
 		if errors.Is(err, app.ErrNotFound) {
