@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -218,6 +219,44 @@ func TestE2ERefusals(t *testing.T) {
 	}
 	if ms := mustMessages(t, b, conv); len(ms) != 1 {
 		t.Fatalf("bob has %d messages, want only the first", len(ms))
+	}
+}
+
+// A group's E2E flag is remembered after its first event (Service.groups):
+// plaintext stays refused in every batch after that, and a plain group
+// still takes plaintext.
+func TestE2EGroupDowngradeRefusedEveryTime(t *testing.T) {
+	ctx := context.Background()
+	a, b := newDevice(t, "ada"), newDevice(t, "bob")
+	befriend(t, a, b)
+	sealed, err := a.svc.CreateGroup(ctx, "sealed", []app.PeerKey{b.key}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := a.svc.CreateGroup(ctx, "plain", []app.PeerKey{b.key}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliver(t, a, b, sealed)
+	deliver(t, a, b, plain)
+	text, _ := app.EncodeBody(&pb.Body{Content: &pb.Body_Text{Text: &pb.Text{Text: "downgrade"}}})
+	for i := range 3 {
+		ev := forge(t, a, sealed, app.KindText, text)
+		outs, err := b.svc.Ingest(ctx, []app.Event{ev}, app.PathLAN, a.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !errors.Is(outs[0].Err, app.ErrBadEvent) {
+			t.Fatalf("batch %d: plaintext in an e2e group: got %v, want ErrBadEvent", i, outs[0].Err)
+		}
+		ok, err := a.svc.SendText(ctx, plain, fmt.Sprintf("plain %d", i), app.EventID{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs, err = b.svc.Ingest(ctx, []app.Event{ok}, app.PathLAN, a.key)
+		if err != nil || outs[0].Err != nil {
+			t.Fatalf("batch %d: plaintext in a plain group: got %v, %v; want it stored", i, err, outs[0].Err)
+		}
 	}
 }
 

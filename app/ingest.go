@@ -96,7 +96,7 @@ func (s *Service) Ingest(ctx context.Context, evs []Event, path Path, via PeerKe
 // incoming decodes one event's body and checks who may send it here.
 func (s *Service) incoming(ctx context.Context, ev Event, look *lookups) (Incoming, error) {
 	in := Incoming{Event: ev}
-	cl, err := look.conv(ctx, s.store, ev.Conv)
+	cl, err := s.convLookup(ctx, ev, look)
 	if err != nil {
 		return in, err
 	}
@@ -108,9 +108,9 @@ func (s *Service) incoming(ctx context.Context, ev Event, look *lookups) (Incomi
 		if !known {
 			// Later events of the batch find the conversation made by
 			// this one: a new request takes one slot, not one per event.
-			made := ConvBrief{Folder: Requests, E2E: ev.Conv == DirectConvID(s.me, ev.Author, true)}
+			made := ConvBrief{Kind: Direct, Folder: Requests, E2E: ev.Conv == DirectConvID(s.me, ev.Author, true)}
 			if ev.Kind == KindGroupCreate {
-				made = ConvBrief{Folder: Primary}
+				made = ConvBrief{Kind: Group, Folder: Primary}
 			}
 			look.convs[ev.Conv] = convLookup{c: made, known: true}
 		}
@@ -139,11 +139,31 @@ func (s *Service) incoming(ctx context.Context, ev Event, look *lookups) (Incomi
 	return in, nil
 }
 
+// convLookup is look.conv, from s.groups for a group already seen: a
+// group message reaches every member at once, and this read was a tenth
+// of each member's work.
+func (s *Service) convLookup(ctx context.Context, ev Event, look *lookups) (convLookup, error) {
+	if c, ok := s.groups.Load(ev.Conv); ok {
+		return convLookup{c: c.(ConvBrief), known: true}, nil
+	}
+	cl, err := look.conv(ctx, s.store, ev.Conv)
+	if err != nil || !cl.known || cl.c.Kind != Group {
+		return cl, err
+	}
+	s.groups.Store(ev.Conv, cl.c)
+	return cl, nil
+}
+
+// isDirect reports whether ev is in a 1:1 conversation of this device
+// with its author.
+func (s *Service) isDirect(ev Event) bool {
+	return ev.Conv == DirectConvID(s.me, ev.Author, false) || ev.Conv == DirectConvID(s.me, ev.Author, true)
+}
+
 // admit applies blocks, privacy and the stranger limits to an event by
 // someone else.
 func (s *Service) admit(ctx context.Context, ev Event, c ConvBrief, known bool, look *lookups) error {
-	direct := ev.Conv == DirectConvID(s.me, ev.Author, false) || ev.Conv == DirectConvID(s.me, ev.Author, true)
-	if !direct {
+	if !s.isDirect(ev) {
 		return nil // groups: a blocked member's events are stored, and hidden
 	}
 	p, err := look.person(ctx, s.store, ev.Author)
@@ -314,6 +334,7 @@ type convLookup struct {
 
 // ConvBrief is what admitting an event needs of its conversation.
 type ConvBrief struct {
+	Kind   ConvKind
 	E2E    bool
 	Folder Folder
 }

@@ -55,6 +55,12 @@ type Service struct {
 	mailboxHost bool                  // holds events for contacts (mailbox.go)
 
 	eph ephemeralMemory // view-once media, in memory only (ephemeral.go)
+
+	// groups holds what admission needs of the group conversations
+	// (ConvID → ConvBrief) seen so far. It never goes stale: rows are
+	// never deleted, a group's E2E flag is fixed when it is made, and
+	// admission reads no folder of a group.
+	groups sync.Map
 }
 
 // Presence is what a peer last said of itself.

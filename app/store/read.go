@@ -164,12 +164,12 @@ func (s *Store) Conversation(ctx context.Context, id app.ConvID) (app.Conversati
 // where a pooled reader starts cold after every commit.
 func (s *Store) ConvBrief(ctx context.Context, id app.ConvID) (app.ConvBrief, error) {
 	var b app.ConvBrief
-	var e2e int
+	var kind, e2e int
 	var folder string
-	if err := s.w.QueryRowContext(ctx, `SELECT e2e, folder FROM conversations WHERE id = ?`, id[:]).Scan(&e2e, &folder); err != nil {
+	if err := s.w.QueryRowContext(ctx, `SELECT kind, e2e, folder FROM conversations WHERE id = ?`, id[:]).Scan(&kind, &e2e, &folder); err != nil {
 		return b, notFound("conversation", err)
 	}
-	b.E2E, b.Folder = e2e != 0, app.Folder(folder)
+	b.Kind, b.E2E, b.Folder = app.ConvKind(kind), e2e != 0, app.Folder(folder)
 	return b, nil
 }
 
