@@ -482,6 +482,10 @@ func (s *Server) await(ctx context.Context, sent []Sent, updates <-chan app.Upda
 				case u.Kind == app.UpdRefused:
 					sent[i].Refusal = app.RefusalText(u.Reason)
 					delete(pending, u.Conv)
+				case u.Kind != app.UpdConversation:
+					// Acks arrive as UpdConversation; reading the message
+					// on the send's own UpdEvents would only take CPU
+					// from its delivery.
 				case delivered(i):
 					sent[i].Status = string(app.StatusDelivered)
 					delete(pending, u.Conv)
