@@ -511,6 +511,7 @@ func (n *Node) Disconnect(key app.PeerKey) error {
 // preferred over a relayed one).
 func (n *Node) Peers() []PeerInfo {
 	var out []PeerInfo
+	ids := make(map[app.PeerKey]string) // sorting encodes each key once
 	for _, p := range n.h.Network().Peers() {
 		k, ok := keyOf(p)
 		if !ok {
@@ -526,9 +527,10 @@ func (n *Node) Peers() []PeerInfo {
 		}
 		if best != nil {
 			out = append(out, *best)
+			ids[k] = p.String()
 		}
 	}
-	slices.SortFunc(out, func(a, b PeerInfo) int { return strings.Compare(a.Key.String(), b.Key.String()) })
+	slices.SortFunc(out, func(a, b PeerInfo) int { return strings.Compare(ids[a.Key], ids[b.Key]) })
 	return out
 }
 
