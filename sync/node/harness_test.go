@@ -19,7 +19,7 @@ import (
 // testPeer is one Kite device in a test: identity, real store, Service and
 // Node on 127.0.0.1.
 type testPeer struct {
-	t      *testing.T
+	t      testing.TB
 	name   string
 	id     *keys.Identity
 	key    app.PeerKey
@@ -32,14 +32,14 @@ type testPeer struct {
 
 type peerOpt func(*Params)
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("KITE_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("t", t.Name())
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-func newPeer(t *testing.T, name string, opts ...peerOpt) *testPeer {
+func newPeer(t testing.TB, name string, opts ...peerOpt) *testPeer {
 	t.Helper()
 	p := makePeer(t, name, opts...)
 	p.start()
@@ -47,7 +47,7 @@ func newPeer(t *testing.T, name string, opts ...peerOpt) *testPeer {
 }
 
 // makePeer is newPeer without starting the node.
-func makePeer(t *testing.T, name string, opts ...peerOpt) *testPeer {
+func makePeer(t testing.TB, name string, opts ...peerOpt) *testPeer {
 	t.Helper()
 	id, err := keys.Generate()
 	if err != nil {
@@ -117,7 +117,7 @@ func (p *testPeer) code() string {
 }
 
 // befriend makes a and b contacts of each other (each dials the other).
-func befriend(t *testing.T, ps ...*testPeer) {
+func befriend(t testing.TB, ps ...*testPeer) {
 	t.Helper()
 	ctx := context.Background()
 	for _, a := range ps {
@@ -141,7 +141,7 @@ func (p *testPeer) connected(q *testPeer) bool {
 	return false
 }
 
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
