@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 
@@ -31,21 +30,10 @@ func trayItems(m *fyne.Menu) []string {
 func TestTrayMenuAndTitle(t *testing.T) {
 	w := newWorld(t)
 	u := w.u
-	ctx, cancel := context.WithCancel(context.Background())
 	var tray *fyne.Menu
 	u.setTray = func(m *fyne.Menu) { tray = m }
 	u.chime = func() {}
-	ran := make(chan error, 1)
-	go func() { ran <- u.Run(ctx) }()
-	defer func() {
-		cancel()
-		uiMu.Unlock()
-		defer uiMu.Lock()
-		if err := <-ran; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	time.Sleep(50 * time.Millisecond) // let Run subscribe
+	runUI(t, u)
 
 	// Each case is what the tray and the title show for n unread.
 	check := func(n int, paused bool) {

@@ -182,6 +182,23 @@ func settle(u *UI) {
 	uiMu.Lock()
 }
 
+// runUI runs u.Run, taking updates, until the test ends.
+func runUI(t *testing.T, u *UI) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- u.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		uiMu.Unlock()
+		defer uiMu.Lock()
+		if err := <-ran; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	time.Sleep(50 * time.Millisecond) // let Run subscribe
+}
+
 // eventually polls cond for up to 5 s.
 func eventually(t *testing.T, u *UI, what string, cond func() bool) {
 	t.Helper()
@@ -346,19 +363,7 @@ func TestSendReplyReactEditUnsend(t *testing.T) {
 func TestAcceptRequestThroughUpdates(t *testing.T) {
 	w := newWorld(t)
 	u := w.u
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ran := make(chan error, 1)
-	go func() { ran <- u.Run(ctx) }()
-	defer func() {
-		cancel()
-		uiMu.Unlock()
-		defer uiMu.Lock()
-		if err := <-ran; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	}()
-	time.Sleep(50 * time.Millisecond) // let Run subscribe
+	runUI(t, u)
 	_, conv := stranger(t, w.me, "hi, it's eve from the meetup")
 	eventually(t, u, "the request count", func() bool { return u.inbox.requests == 1 })
 	u.inbox.setFolder(app.Requests)
