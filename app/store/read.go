@@ -88,7 +88,7 @@ func (s *Store) Inbox(ctx context.Context, q app.InboxQuery) ([]app.Conversation
 	limit := clampLimit(q.Limit)
 	self := s.selfArg()
 	var out []app.Conversation
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx *connTx) error {
 		where := `c.archived = ?2 AND c.hidden = 0`
 		args := []any{self, b2i(q.Archived)}
 		if !q.Archived {
@@ -393,7 +393,7 @@ func (s *Store) enrich(ctx context.Context, q querier, ms []msgRow) ([]app.Messa
 func (s *Store) Messages(ctx context.Context, conv app.ConvID, before app.Cursor, limit int) ([]app.Message, error) {
 	limit = clampLimit(limit)
 	var out []app.Message
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx *connTx) error {
 		var cleared []byte
 		if err := tx.QueryRowContext(ctx, `SELECT cleared_pos FROM conversations WHERE id = ?`, conv[:]).Scan(&cleared); err != nil {
 			return notFound("messages", err)
@@ -423,7 +423,7 @@ func (s *Store) Messages(ctx context.Context, conv app.ConvID, before app.Cursor
 // Message implements app.ViewStore.
 func (s *Store) Message(ctx context.Context, id app.EventID) (app.Message, error) {
 	var out app.Message
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx *connTx) error {
 		ms, err := queryMsgs(ctx, tx, `SELECT `+msgCols+` FROM messages m
 			WHERE m.rid IN `+ridsOf+` AND m.id = ?1`, id[:])
 		if err != nil {
@@ -482,7 +482,7 @@ func (s *Store) MessageByPrefix(ctx context.Context, prefix string) (app.EventID
 // Members implements app.ViewStore: admins first, then by key.
 func (s *Store) Members(ctx context.Context, conv app.ConvID) ([]app.Member, error) {
 	var out []app.Member
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx *connTx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM conversations WHERE id = ?`, conv[:]).Scan(&one); err != nil {
 			return notFound("members", err)
@@ -532,7 +532,7 @@ func (s *Store) Search(ctx context.Context, query string, conv app.ConvID, limit
 	}
 	limit = clampLimit(limit)
 	var out []app.Message
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx *connTx) error {
 		// Newest first by arrival (rowid): FTS5 walks its index backwards
 		// and stops at the limit, where sorting by display position would
 		// sort every match first.

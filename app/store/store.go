@@ -251,7 +251,7 @@ func (s *Store) selfKey() app.PeerKey {
 }
 
 // noteSelf records self inside tx the first time it is seen.
-func (s *Store) noteSelf(tx *sql.Tx, self app.PeerKey) error {
+func (s *Store) noteSelf(tx *connTx, self app.PeerKey) error {
 	if self.IsZero() {
 		return nil
 	}
@@ -262,7 +262,7 @@ func (s *Store) noteSelf(tx *sql.Tx, self app.PeerKey) error {
 		return nil
 	}
 	b, _ := json.Marshal(self)
-	if _, err := tx.Exec(`INSERT INTO settings (key, value) VALUES ('self', ?)
+	if _, err := tx.ExecContext(context.Background(), `INSERT INTO settings (key, value) VALUES ('self', ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, string(b)); err != nil {
 		return fmt.Errorf("store: record self: %w", err)
 	}
@@ -333,8 +333,8 @@ func key32(b []byte) [32]byte {
 
 // readTx runs fn in a read transaction on the reader pool, so multi-query
 // reads see one snapshot.
-func (s *Store) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+func (s *Store) readTx(ctx context.Context, fn func(tx *connTx) error) error {
+	tx, err := begin(ctx, s.r, "BEGIN")
 	if err != nil {
 		return fmt.Errorf("store: begin read: %w", err)
 	}

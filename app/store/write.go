@@ -17,7 +17,7 @@ import (
 type wtx struct {
 	s     *Store
 	ctx   context.Context
-	tx    *sql.Tx
+	tx    *connTx
 	self  app.PeerKey
 	now   time.Time
 	convs map[app.ConvID]*convRow
@@ -116,12 +116,12 @@ func (s *Store) writeSync(ctx context.Context, self app.PeerKey, full bool, fn f
 		if full {
 			mode = "FULL"
 		}
-		if _, err := s.w.ExecContext(ctx, "PRAGMA synchronous = "+mode); err != nil {
+		if _, err := s.w.ExecContext(context.Background(), "PRAGMA synchronous = "+mode); err != nil {
 			return fmt.Errorf("store: set synchronous: %w", err)
 		}
 		s.full = full
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	tx, err := begin(ctx, s.w, "BEGIN IMMEDIATE")
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
