@@ -20,8 +20,32 @@ import (
 // statements here take micro- to milliseconds, so nothing is lost by
 // letting one finish: a cancelled caller still stops before it begins.
 type connTx struct {
-	c    *sql.Conn
+	quiet[*sql.Conn]
 	done bool
+}
+
+// runner is what *sql.DB and *sql.Conn share.
+type runner interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// quiet runs statements on c with a context that cannot be cancelled,
+// whatever context they are given: for the same reasons as connTx, a
+// single query on a pool with a cancellable context costs a goroutine.
+type quiet[R runner] struct{ c R }
+
+func (q quiet[R]) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
+	return q.c.ExecContext(context.Background(), query, args...)
+}
+
+func (q quiet[R]) QueryContext(_ context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.c.QueryContext(context.Background(), query, args...)
+}
+
+func (q quiet[R]) QueryRowContext(_ context.Context, query string, args ...any) *sql.Row {
+	return q.c.QueryRowContext(context.Background(), query, args...)
 }
 
 // begin takes a connection from db and opens a transaction on it with
@@ -35,19 +59,7 @@ func begin(ctx context.Context, db *sql.DB, stmt string) (*connTx, error) {
 		c.Close()
 		return nil, err
 	}
-	return &connTx{c: c}, nil
-}
-
-func (t *connTx) ExecContext(_ context.Context, q string, args ...any) (sql.Result, error) {
-	return t.c.ExecContext(context.Background(), q, args...)
-}
-
-func (t *connTx) QueryContext(_ context.Context, q string, args ...any) (*sql.Rows, error) {
-	return t.c.QueryContext(context.Background(), q, args...)
-}
-
-func (t *connTx) QueryRowContext(_ context.Context, q string, args ...any) *sql.Row {
-	return t.c.QueryRowContext(context.Background(), q, args...)
+	return &connTx{quiet: quiet[*sql.Conn]{c}}, nil
 }
 
 // Commit commits and returns the connection to its pool.

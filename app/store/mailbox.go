@@ -60,7 +60,7 @@ func (s *Store) Hold(ctx context.Context, owner app.PeerKey, evs []app.HeldEvent
 
 // Held implements app.MailboxStore.
 func (s *Store) Held(ctx context.Context, owner app.PeerKey, after int64, limit, maxBytes int) ([]app.HeldEvent, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT rid, id, depositor, data, at FROM held WHERE owner = ? AND rid > ?
+	rows, err := s.rq.QueryContext(ctx, `SELECT rid, id, depositor, data, at FROM held WHERE owner = ? AND rid > ?
 		ORDER BY rid LIMIT ?`, owner[:], after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: held: %w", err)
@@ -152,7 +152,7 @@ func (s *Store) TakeReceipts(ctx context.Context, depositor, owner app.PeerKey, 
 
 // Holdings implements app.MailboxStore.
 func (s *Store) Holdings(ctx context.Context) ([]app.Holding, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT owner, count(*), sum(size), min(at) FROM held GROUP BY owner ORDER BY owner`)
+	rows, err := s.rq.QueryContext(ctx, `SELECT owner, count(*), sum(size), min(at) FROM held GROUP BY owner ORDER BY owner`)
 	if err != nil {
 		return nil, fmt.Errorf("store: holdings: %w", err)
 	}
@@ -175,7 +175,7 @@ func (s *Store) Holdings(ctx context.Context) ([]app.Holding, error) {
 
 // Undelivered implements app.MailboxStore.
 func (s *Store) Undelivered(ctx context.Context, conv app.ConvID, author, peer app.PeerKey, since time.Time, limit int) ([]app.Event, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+eventCols+` FROM events e
+	rows, err := s.rq.QueryContext(ctx, `SELECT `+eventCols+` FROM events e
 		WHERE conv = ?1 AND author = ?2 AND received_at >= ?3
 			AND seq > coalesce((SELECT seq FROM delivered_upto WHERE conv = ?1 AND peer = ?4), 0)
 		ORDER BY seq LIMIT ?5`, conv[:], author[:], ms(since), peer[:], limit)

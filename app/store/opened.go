@@ -10,7 +10,7 @@ import (
 // OpenedBy lists the authors of "opened" events for target (view-once
 // media), in the order of their keys.
 func (s *Store) OpenedBy(ctx context.Context, target app.EventID) ([]app.PeerKey, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT author FROM opened WHERE target = ? ORDER BY author`, target[:])
+	rows, err := s.rq.QueryContext(ctx, `SELECT author FROM opened WHERE target = ? ORDER BY author`, target[:])
 	if err != nil {
 		return nil, fmt.Errorf("store: opened by: %w", err)
 	}

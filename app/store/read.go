@@ -152,7 +152,7 @@ func (s *Store) Inbox(ctx context.Context, q app.InboxQuery) ([]app.Conversation
 
 // Conversation implements app.ViewStore.
 func (s *Store) Conversation(ctx context.Context, id app.ConvID) (app.Conversation, error) {
-	c, err := scanConv(s.r.QueryRowContext(ctx, `SELECT `+convCols+` WHERE c.id = ?2`, s.selfArg(), id[:]))
+	c, err := scanConv(s.rq.QueryRowContext(ctx, `SELECT `+convCols+` WHERE c.id = ?2`, s.selfArg(), id[:]))
 	if err != nil {
 		return c, notFound("conversation", err)
 	}
@@ -166,7 +166,7 @@ func (s *Store) ConvBrief(ctx context.Context, id app.ConvID) (app.ConvBrief, er
 	var b app.ConvBrief
 	var kind, e2e int
 	var folder string
-	if err := s.w.QueryRowContext(ctx, `SELECT kind, e2e, folder FROM conversations WHERE id = ?`, id[:]).Scan(&kind, &e2e, &folder); err != nil {
+	if err := s.wq.QueryRowContext(ctx, `SELECT kind, e2e, folder FROM conversations WHERE id = ?`, id[:]).Scan(&kind, &e2e, &folder); err != nil {
 		return b, notFound("conversation", err)
 	}
 	b.Kind, b.E2E, b.Folder = app.ConvKind(kind), e2e != 0, app.Folder(folder)
@@ -453,7 +453,7 @@ func (s *Store) MessageByPrefix(ctx context.Context, prefix string) (app.EventID
 	if err1 != nil || err2 != nil {
 		return app.EventID{}, app.Userf(app.ErrInvalid, "%q is not a hex message ID prefix", prefix)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT m.id FROM event_ids x JOIN messages m ON m.rid = x.rid
+	rows, err := s.rq.QueryContext(ctx, `SELECT m.id FROM event_ids x JOIN messages m ON m.rid = x.rid
 		WHERE x.prefix BETWEEN substr(?1, 1, 8) AND substr(?2, 1, 8) AND m.id BETWEEN ?1 AND ?2 LIMIT 2`, lo, hi)
 	if err != nil {
 		return app.EventID{}, fmt.Errorf("store: message by prefix: %w", err)
@@ -561,7 +561,7 @@ func (s *Store) Search(ctx context.Context, query string, conv app.ConvID, limit
 // UnreadTotal implements app.ViewStore.
 func (s *Store) UnreadTotal(ctx context.Context) (int, error) {
 	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT coalesce(sum(unread), 0) FROM conversations
+	err := s.rq.QueryRowContext(ctx, `SELECT coalesce(sum(unread), 0) FROM conversations
 		WHERE unread > 0 AND folder = 'primary' AND archived = 0 AND hidden = 0 AND muted_until <= ?`,
 		ms(s.now())).Scan(&n)
 	if err != nil {
@@ -573,7 +573,7 @@ func (s *Store) UnreadTotal(ctx context.Context) (int, error) {
 // Versions implements app.LogStore. Chains are stored without gaps, so
 // the highest stored seq is the highest contiguous one.
 func (s *Store) Versions(ctx context.Context, conv app.ConvID) (map[app.PeerKey]uint64, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT author, max(seq) FROM events WHERE conv = ? GROUP BY author`, conv[:])
+	rows, err := s.rq.QueryContext(ctx, `SELECT author, max(seq) FROM events WHERE conv = ? GROUP BY author`, conv[:])
 	if err != nil {
 		return nil, fmt.Errorf("store: versions: %w", err)
 	}
@@ -614,7 +614,7 @@ func (s *Store) EventsAfter(ctx context.Context, conv app.ConvID, author app.Pee
 	if limit <= 0 {
 		limit = defaultLimit
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+eventCols+` FROM events WHERE conv = ? AND author = ? AND seq > ?
+	rows, err := s.rq.QueryContext(ctx, `SELECT `+eventCols+` FROM events WHERE conv = ? AND author = ? AND seq > ?
 		ORDER BY seq LIMIT ?`, conv[:], author[:], after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: events after: %w", err)
@@ -636,7 +636,7 @@ func (s *Store) EventsAfter(ctx context.Context, conv app.ConvID, author app.Pee
 
 // Event implements app.LogStore.
 func (s *Store) Event(ctx context.Context, id app.EventID) (app.Event, error) {
-	e, err := scanEvent(s.r.QueryRowContext(ctx, `SELECT `+eventCols+` FROM events
+	e, err := scanEvent(s.rq.QueryRowContext(ctx, `SELECT `+eventCols+` FROM events
 		WHERE rid IN `+ridsOf+` AND id = ?1`, id[:]))
 	if err != nil {
 		return e, notFound("event", err)
@@ -646,7 +646,7 @@ func (s *Store) Event(ctx context.Context, id app.EventID) (app.Event, error) {
 
 // SharedConversations implements app.LogStore.
 func (s *Store) SharedConversations(ctx context.Context, peer app.PeerKey) ([]app.ConvID, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT conv FROM member_log WHERE member = ?1
+	rows, err := s.rq.QueryContext(ctx, `SELECT conv FROM member_log WHERE member = ?1
 		UNION SELECT id FROM conversations WHERE peer = ?1`, peer[:])
 	if err != nil {
 		return nil, fmt.Errorf("store: shared conversations: %w", err)

@@ -279,7 +279,7 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time) ([]app.ConvID, 
 
 func (s *Store) getJSON(ctx context.Context, key string, v any) (bool, error) {
 	var val string
-	err := s.r.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&val)
+	err := s.rq.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&val)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -297,7 +297,7 @@ func (s *Store) putJSON(ctx context.Context, key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("store: save %s: %w", key, err)
 	}
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+	if _, err := s.wq.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, string(b)); err != nil {
 		return fmt.Errorf("store: save %s: %w", key, err)
 	}
@@ -397,7 +397,7 @@ func scanPerson(sc interface{ Scan(...any) error }) (app.Person, error) {
 
 // Person implements app.PeopleStore.
 func (s *Store) Person(ctx context.Context, key app.PeerKey) (app.Person, error) {
-	p, err := scanPerson(s.r.QueryRowContext(ctx, `SELECT `+personCols+` FROM people WHERE key = ?`, key[:]))
+	p, err := scanPerson(s.rq.QueryRowContext(ctx, `SELECT `+personCols+` FROM people WHERE key = ?`, key[:]))
 	if err != nil {
 		return p, notFound("person", err)
 	}
@@ -415,7 +415,7 @@ func (s *Store) PersonByHandle(ctx context.Context, handle string) (app.Person, 
 	if h == "" {
 		return app.Person{}, app.Userf(app.ErrInvalid, "empty handle")
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+personCols+` FROM people WHERE handle_lc = ?
+	rows, err := s.rq.QueryContext(ctx, `SELECT `+personCols+` FROM people WHERE handle_lc = ?
 		ORDER BY contact DESC LIMIT 3`, h)
 	if err != nil {
 		return app.Person{}, fmt.Errorf("store: person by handle: %w", err)
@@ -448,7 +448,7 @@ func (s *Store) People(ctx context.Context, contactsOnly bool) ([]app.Person, er
 		q += ` WHERE contact = 1`
 	}
 	q += ` ORDER BY CASE WHEN name != '' THEN lower(name) ELSE handle_lc END, key`
-	rows, err := s.r.QueryContext(ctx, q)
+	rows, err := s.rq.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("store: people: %w", err)
 	}

@@ -40,8 +40,10 @@ func init() {
 
 // Store implements app.Store on SQLite.
 type Store struct {
-	w *sql.DB // the one writer connection
-	r *sql.DB // read pool, query_only
+	w  *sql.DB        // the one writer connection
+	r  *sql.DB        // read pool, query_only
+	rq quiet[*sql.DB] // r for single statements (see connTx)
+	wq quiet[*sql.DB] // w for single statements
 
 	// now is the clock for receipts and disappearing messages.
 	now func() time.Time
@@ -109,7 +111,7 @@ func Open(path string) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("store: open reader: %w", err)
 	}
-	s := &Store{w: w, r: r, now: time.Now, mergeIDsAt: mergeIDsAt}
+	s := &Store{w: w, r: r, rq: quiet[*sql.DB]{r}, wq: quiet[*sql.DB]{w}, now: time.Now, mergeIDsAt: mergeIDsAt}
 	if err := w.QueryRow(`SELECT count(*) FROM ids_new`).Scan(&s.newIDs); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: count new IDs: %w", err)

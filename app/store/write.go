@@ -116,7 +116,7 @@ func (s *Store) writeSync(ctx context.Context, self app.PeerKey, full bool, fn f
 		if full {
 			mode = "FULL"
 		}
-		if _, err := s.w.ExecContext(context.Background(), "PRAGMA synchronous = "+mode); err != nil {
+		if _, err := s.wq.ExecContext(ctx, "PRAGMA synchronous = "+mode); err != nil {
 			return fmt.Errorf("store: set synchronous: %w", err)
 		}
 		s.full = full
