@@ -96,8 +96,15 @@ func (s *Service) Me() PeerKey { return s.me }
 // Identity is this device's key pair, for the network layer.
 func (s *Service) Identity() *keys.Identity { return s.id }
 
-// Subscribe returns a channel of updates and its cancel function.
-func (s *Service) Subscribe(buffer int) (<-chan Update, func()) { return s.bus.Subscribe(buffer) }
+// Subscribe returns a channel of the updates want accepts (all when it
+// is nil) and its cancel function; see Bus.Subscribe.
+func (s *Service) Subscribe(buffer int, want func(Update) bool) (<-chan Update, func()) {
+	return s.bus.Subscribe(buffer, want)
+}
+
+// Observe calls f with every update in the publisher's goroutine; see
+// Bus.Observe.
+func (s *Service) Observe(f func(Update)) (stop func()) { return s.bus.Observe(f) }
 
 // Run purges disappearing messages on time until ctx ends.
 func (s *Service) Run(ctx context.Context) error {

@@ -58,23 +58,30 @@ type Update struct {
 	Event EventID
 }
 
-// Bus fans updates out to subscribers. A slow subscriber loses updates
-// rather than blocking the sender: updates say what to re-read, they are
-// never the only copy of anything.
+// Bus fans updates out to subscribers and observers. A slow subscriber
+// loses updates rather than blocking the sender: updates say what to
+// re-read, they are never the only copy of anything.
 type Bus struct {
 	mu   sync.Mutex // mu guards the fields below.
-	subs map[chan Update]struct{}
+	subs map[chan Update]func(Update) bool
+	obs  map[*func(Update)]struct{}
 }
 
-// Subscribe returns a channel of updates and a function that ends the
-// subscription and closes the channel.
-func (b *Bus) Subscribe(buffer int) (<-chan Update, func()) {
+// Subscribe returns a channel of the updates want accepts (all of them
+// when want is nil) and a function that ends the subscription and closes
+// the channel. want runs in the publisher's goroutine: a subscriber that
+// says what it needs is not woken for the rest, and on a busy machine
+// each needless wake-up delays the goroutines that matter.
+func (b *Bus) Subscribe(buffer int, want func(Update) bool) (<-chan Update, func()) {
+	if want == nil {
+		want = func(Update) bool { return true }
+	}
 	ch := make(chan Update, buffer)
 	b.mu.Lock()
 	if b.subs == nil {
-		b.subs = make(map[chan Update]struct{})
+		b.subs = make(map[chan Update]func(Update) bool)
 	}
-	b.subs[ch] = struct{}{}
+	b.subs[ch] = want
 	b.mu.Unlock()
 	var once sync.Once
 	return ch, func() {
@@ -87,14 +94,47 @@ func (b *Bus) Subscribe(buffer int) (<-chan Update, func()) {
 	}
 }
 
-// Publish sends u to every subscriber that has room.
+// Observe calls f with every update, in the publisher's goroutine, after
+// the subscribers have theirs; stop ends it. f must return at once and
+// must not publish. It is for work that has to start with no goroutine
+// hand-over in between, such as pushing a message just sent to peers:
+// handing it to another goroutine first costs a scheduling delay, which
+// on a small machine is a good part of the whole trip.
+func (b *Bus) Observe(f func(Update)) (stop func()) {
+	key := &f
+	b.mu.Lock()
+	if b.obs == nil {
+		b.obs = make(map[*func(Update)]struct{})
+	}
+	b.obs[key] = struct{}{}
+	b.mu.Unlock()
+	return func() {
+		b.mu.Lock()
+		delete(b.obs, key)
+		b.mu.Unlock()
+	}
+}
+
+// Publish sends u to every subscriber that wants it and has room, then
+// hands it to the observers. Observers come last so that the goroutine
+// an observer wakes is the one the scheduler runs next.
 func (b *Bus) Publish(u Update) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	for ch := range b.subs {
+	for ch, want := range b.subs {
+		if !want(u) {
+			continue
+		}
 		select {
 		case ch <- u:
 		default:
 		}
+	}
+	var obs []func(Update)
+	for f := range b.obs {
+		obs = append(obs, *f)
+	}
+	b.mu.Unlock()
+	for _, f := range obs {
+		f(u)
 	}
 }

@@ -13,7 +13,7 @@ import (
 // Reader reads what the window shows.
 type Reader interface {
 	Me() app.PeerKey
-	Subscribe(buffer int) (<-chan app.Update, func())
+	Subscribe(buffer int, want func(app.Update) bool) (<-chan app.Update, func())
 	Inbox(ctx context.Context, q app.InboxQuery) ([]app.Conversation, error)
 	Conversation(ctx context.Context, id app.ConvID) (app.Conversation, error)
 	Messages(ctx context.Context, conv app.ConvID, before app.Cursor, limit int) ([]app.Message, error)

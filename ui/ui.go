@@ -487,7 +487,7 @@ func (u *UI) playChime() {
 // ctx ends.
 func (u *UI) Run(ctx context.Context) error {
 	defer u.cancel()
-	ch, cancel := u.svc.Subscribe(512)
+	ch, cancel := u.svc.Subscribe(512, nil)
 	defer cancel()
 	tick := time.NewTicker(150 * time.Millisecond)
 	defer tick.Stop()

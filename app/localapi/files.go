@@ -74,7 +74,7 @@ func (s *Server) sendFile(r *http.Request, in FileReq) (any, error) {
 	}
 	var updates <-chan app.Update
 	if s.net != nil {
-		ch, cancel := s.svc.Subscribe(256)
+		ch, cancel := s.svc.Subscribe(256, answers)
 		defer cancel()
 		updates = ch
 	}

@@ -45,7 +45,10 @@ var updateNames = map[app.UpdateKind]string{
 
 // events streams updates as JSON lines until the client goes away.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	ch, cancel := s.svc.Subscribe(256)
+	ch, cancel := s.svc.Subscribe(256, func(u app.Update) bool {
+		_, ok := updateNames[u.Kind]
+		return ok // only the stream's documented types
+	})
 	defer cancel()
 	fl, _ := w.(http.Flusher)
 	w.Header().Set("Content-Type", "application/x-ndjson")
@@ -62,11 +65,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return
 			}
-			name, ok := updateNames[u.Kind]
-			if !ok {
-				continue // not part of the stream's documented types
-			}
-			e := Event{Type: name, Conv: u.Conv, Peer: u.Peer, Typing: u.Typing, Reason: string(u.Reason)}
+			e := Event{Type: updateNames[u.Kind], Conv: u.Conv, Peer: u.Peer, Typing: u.Typing, Reason: string(u.Reason)}
 			for _, ev := range u.Events {
 				e.Events = append(e.Events, ev.ID.String())
 			}

@@ -430,7 +430,7 @@ func (s *Server) send(r *http.Request, in SendReq) (any, error) {
 	ctx := r.Context()
 	var updates <-chan app.Update
 	if s.net != nil {
-		ch, cancel := s.svc.Subscribe(256)
+		ch, cancel := s.svc.Subscribe(256, answers)
 		defer cancel()
 		updates = ch
 	}
@@ -440,6 +440,13 @@ func (s *Server) send(r *http.Request, in SendReq) (any, error) {
 	}
 	s.await(ctx, out, updates)
 	return out, nil
+}
+
+// answers picks the updates await reads: acks arrive as
+// UpdConversation, refusals as UpdRefused. The send's own UpdEvents would
+// only wake the waiting handler and take CPU from the delivery.
+func answers(u app.Update) bool {
+	return u.Kind == app.UpdConversation || u.Kind == app.UpdRefused
 }
 
 // await waits a moment for connected recipients to store or refuse what
@@ -482,10 +489,6 @@ func (s *Server) await(ctx context.Context, sent []Sent, updates <-chan app.Upda
 				case u.Kind == app.UpdRefused:
 					sent[i].Refusal = app.RefusalText(u.Reason)
 					delete(pending, u.Conv)
-				case u.Kind != app.UpdConversation:
-					// Acks arrive as UpdConversation; reading the message
-					// on the send's own UpdEvents would only take CPU
-					// from its delivery.
 				case delivered(i):
 					sent[i].Status = string(app.StatusDelivered)
 					delete(pending, u.Conv)

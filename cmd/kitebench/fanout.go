@@ -160,13 +160,10 @@ func (b *bench) fanout(ctx context.Context, members, sends int) ([]float64, erro
 	got := map[app.EventID]int{}
 	last := map[app.EventID]time.Time{}
 	for _, p := range peers[1:] {
-		ch, stop := p.svc.Subscribe(1024)
+		ch, stop := p.svc.Subscribe(1024, func(u app.Update) bool { return u.Kind == app.UpdEvents && u.Conv == conv })
 		defer stop()
 		go func() {
 			for u := range ch {
-				if u.Kind != app.UpdEvents || u.Conv != conv {
-					continue
-				}
 				now := time.Now()
 				mu.Lock()
 				for _, ev := range u.Events {

@@ -419,7 +419,17 @@ func newBlobState(n *Node) *blobState {
 func (n *Node) startBlobs(ctx context.Context) {
 	n.blobs = newBlobState(n)
 	n.h.SetStreamHandler(protocol.ID(ProtoBlob), n.handleBlob)
-	updates, unsubscribe := n.svc.Subscribe(1024)
+	updates, unsubscribe := n.svc.Subscribe(1024, func(u app.Update) bool {
+		if u.Kind != app.UpdEvents {
+			return false
+		}
+		for _, ev := range u.Events {
+			if ev.Kind == app.KindMedia && ev.Author != n.me {
+				return true
+			}
+		}
+		return false
+	})
 	conns, err := n.h.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged), eventbus.BufSize(256))
 	if err != nil {
 		unsubscribe()

@@ -94,7 +94,7 @@ func sendFile(t *testing.T, p *testPeer, conv app.ConvID, path string) (app.Even
 
 func TestBlobTransfer20MiB(t *testing.T) {
 	a, b, _, sb, conv := blobPair(t, 0, 0)
-	updates, cancel := b.svc.Subscribe(4096)
+	updates, cancel := b.svc.Subscribe(4096, nil)
 	defer cancel()
 	path, sum := randomFile(t, 20<<20)
 	start := time.Now()
@@ -136,7 +136,7 @@ func TestBlobResumeAfterDisconnect(t *testing.T) {
 	waitFor(t, 5*time.Second, "blob state", func() bool { return a.node.blobs != nil })
 	a.node.blobs.tamper.Store(&slow)
 	const size = 20 << 20
-	updates, cancel := b.svc.Subscribe(4096)
+	updates, cancel := b.svc.Subscribe(4096, nil)
 	defer cancel()
 	path, sum := randomFile(t, size)
 	_, h := sendFile(t, a, conv, path)
@@ -212,7 +212,7 @@ func TestBlobOverCap(t *testing.T) {
 	})
 	t.Run("receiver", func(t *testing.T) {
 		a, b, _, sb, conv := blobPair(t, 0, 1<<20)
-		updates, cancel := b.svc.Subscribe(4096)
+		updates, cancel := b.svc.Subscribe(4096, nil)
 		defer cancel()
 		path, _ := randomFile(t, 2<<20)
 		_, h := sendFile(t, a, conv, path)
@@ -249,7 +249,7 @@ func TestBlobFairness(t *testing.T) {
 	slow := func(h app.Hash, i int, data []byte) []byte { time.Sleep(15 * time.Millisecond); return data }
 	waitFor(t, 5*time.Second, "blob state", func() bool { return a.node.blobs != nil })
 	a.node.blobs.tamper.Store(&slow)
-	updates, cancel := b.svc.Subscribe(4096)
+	updates, cancel := b.svc.Subscribe(4096, nil)
 	defer cancel()
 	p1, _ := randomFile(t, 8<<20)
 	p2, _ := randomFile(t, 8<<20)

@@ -198,7 +198,9 @@ func (n *Node) serveEphemeral(ctx context.Context) {
 	}
 	n.h.SetStreamHandler(protocol.ID(wire.ProtoEphemeral), func(s network.Stream) { n.handleEphemeral(s, eph) })
 	eph.SetEphemeralFetcher(n)
-	updates, unsubscribe := n.svc.Subscribe(256)
+	updates, unsubscribe := n.svc.Subscribe(256, func(u app.Update) bool {
+		return u.Kind == app.UpdEphemeral && u.Peer != n.me
+	})
 	n.goRun(func() {
 		defer eph.SetEphemeralFetcher(nil)
 		defer unsubscribe()

@@ -24,7 +24,7 @@ func BenchmarkLiveSend(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ups, stop := c.svc.Subscribe(64)
+	ups, stop := c.svc.Subscribe(64, nil)
 	defer stop()
 	wait := func(id app.EventID) {
 		deadline := time.After(30 * time.Second)

@@ -292,7 +292,20 @@ func (n *Node) Run(ctx context.Context) error {
 		n.wg.Wait()
 	}()
 
-	updates, unsubscribe := n.svc.Subscribe(4096)
+	// New events go to the sessions from the goroutine that stored them,
+	// everything else through Run's own loop.
+	defer n.svc.Observe(func(u app.Update) {
+		if u.Kind == app.UpdEvents {
+			n.offer(u)
+		}
+	})()
+	updates, unsubscribe := n.svc.Subscribe(4096, func(u app.Update) bool {
+		switch u.Kind {
+		case app.UpdMailbox, app.UpdTyping, app.UpdSeen, app.UpdContactAdded, app.UpdPeople, app.UpdSettings:
+			return true
+		}
+		return false
+	})
 	defer unsubscribe()
 	conns, err := n.h.EventBus().Subscribe(new(event.EvtPeerConnectednessChanged), eventbus.BufSize(256))
 	if err != nil {
@@ -365,22 +378,26 @@ func (n *Node) goRun(f func()) {
 	}()
 }
 
+// offer hands newly stored events to every session's pusher. It runs in
+// the goroutine that stored them and never blocks.
+func (n *Node) offer(u app.Update) {
+	n.mu.Lock()
+	ss := make([]*session, 0, len(n.sessions))
+	for _, s := range n.sessions {
+		ss = append(ss, s)
+	}
+	n.mu.Unlock()
+	for _, s := range ss {
+		s.offer(u.Conv, u.Events)
+	}
+	if len(u.Events) > 0 && u.Events[0].Author == n.me {
+		kick(n.mboxKick) // for members who are away
+	}
+}
+
 // onUpdate reacts to a change in the domain.
 func (n *Node) onUpdate(ctx context.Context, u app.Update) {
 	switch u.Kind {
-	case app.UpdEvents:
-		n.mu.Lock()
-		ss := make([]*session, 0, len(n.sessions))
-		for _, s := range n.sessions {
-			ss = append(ss, s)
-		}
-		n.mu.Unlock()
-		for _, s := range ss {
-			s.offer(u.Conv, u.Events)
-		}
-		if len(u.Events) > 0 && u.Events[0].Author == n.me {
-			kick(n.mboxKick) // for members who are away
-		}
 	case app.UpdMailbox:
 		n.goRun(func() { n.notifyOwner(ctx, u.Peer) })
 	case app.UpdTyping:

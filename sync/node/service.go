@@ -19,7 +19,8 @@ type Service interface {
 // Replica reads the logs to answer peers and applies what they send.
 type Replica interface {
 	Me() app.PeerKey
-	Subscribe(buffer int) (<-chan app.Update, func())
+	Subscribe(buffer int, want func(app.Update) bool) (<-chan app.Update, func())
+	Observe(f func(app.Update)) (stop func())
 	SharedConversations(ctx context.Context, peer app.PeerKey) ([]app.ConvID, error)
 	Shares(ctx context.Context, peer app.PeerKey, conv app.ConvID) bool
 	Versions(ctx context.Context, conv app.ConvID) (map[app.PeerKey]uint64, error)

@@ -27,7 +27,7 @@ func TestSignals(t *testing.T) {
 	waitFor(t, 10*time.Second, "ann online for bob", func() bool { return b.svc.Presence(ctx, a.key).Online })
 
 	// Typing reaches bob, and ends by itself after TypingTimeout.
-	ups, cancel := b.svc.Subscribe(256)
+	ups, cancel := b.svc.Subscribe(256, nil)
 	defer cancel()
 	a.svc.SetTyping(conv, true)
 	var on, off time.Time
