@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"syscall"
 
@@ -28,6 +29,13 @@ func main() {
 	if f, err := os.Create(os.Getenv("KITE_CPUPROFILE")); err == nil {
 		if pprof.StartCPUProfile(f) == nil {
 			defer pprof.StopCPUProfile()
+		}
+	}
+	// KITE_TRACE=FILE writes an execution trace (go tool trace): where
+	// a goroutine waited to be scheduled, which a CPU profile cannot show.
+	if f, err := os.Create(os.Getenv("KITE_TRACE")); err == nil {
+		if trace.Start(f) == nil {
+			defer trace.Stop()
 		}
 	}
 	// KITE_MEMPROFILE=FILE writes a heap profile when the command is
