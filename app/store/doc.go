@@ -6,7 +6,8 @@
 // statement of the program, the signed per-author event logs, and the
 // tables derived from them in the same transaction as each event:
 // messages, edits, reactions, votes, membership, seen positions,
-// delivery receipts, conversation summaries and the FTS5 search index.
+// delivery receipts and conversation summaries. The FTS5 search index
+// follows in batches and is caught up before every search (fts.go).
 //
 // It applies exactly the rules documented on app.LogStore (chain order,
 // forks, membership and authorship at an event's display position) and

@@ -480,12 +480,9 @@ func (w *wtx) insertMessage(c *convRow, ev app.Event, in app.Incoming, f msgFiel
 		string(path), via); err != nil {
 		return err
 	}
+	// Its search entry is made later, with others (see fts.go).
+	w.msgTop = max(w.msgTop, rid)
 	visible := bytes.Compare(pos, c.clearedPos) > 0
-	if f.search != "" && unsent == 0 && expired == 0 && visible {
-		if _, err := w.exec("index message", `INSERT INTO messages_fts (rowid, text) VALUES (?, ?)`, rid, f.search); err != nil {
-			return err
-		}
-	}
 	if visible && expired == 0 && (c.last == nil || bytes.Compare(pos, c.last.pos) > 0) {
 		c.last = &lastMsg{pos: pos, author: ev.Author, kind: ev.Kind, text: f.preview, time: ev.Time.UnixMilli(), unsent: unsent == 1}
 		c.lastAt = ev.Time.UnixMilli()
@@ -610,12 +607,14 @@ func (w *wtx) edit(c *convRow, ev app.Event, body *pbBody) error {
 		WHERE rid = ?`, text, unlessText(shorten(text), text), pos, t.rid); err != nil {
 		return err
 	}
-	if _, err := w.exec("unindex message", `DELETE FROM messages_fts WHERE rowid = ?`, t.rid); err != nil {
-		return err
-	}
-	if text != "" && !t.delete && bytes.Compare(t.pos, c.clearedPos) > 0 {
-		if _, err := w.exec("index message", `INSERT INTO messages_fts (rowid, text) VALUES (?, ?)`, t.rid, text); err != nil {
+	if w.indexed(t.rid) {
+		if _, err := w.exec("unindex message", `DELETE FROM messages_fts WHERE rowid = ?`, t.rid); err != nil {
 			return err
+		}
+		if text != "" && !t.delete && bytes.Compare(t.pos, c.clearedPos) > 0 {
+			if _, err := w.exec("index message", `INSERT INTO messages_fts (rowid, text) VALUES (?, ?)`, t.rid, text); err != nil {
+				return err
+			}
 		}
 	}
 	if c.last != nil && bytes.Equal(c.last.pos, t.pos) {
@@ -668,6 +667,9 @@ func (w *wtx) purge(c *convRow, t target, expired bool) error {
 		{"purge votes", `DELETE FROM votes WHERE poll = ?`, t.id[:]},
 	}
 	for _, s := range steps {
+		if s.op == "unindex message" && !w.indexed(t.rid) {
+			continue
+		}
 		if _, err := w.exec(s.op, s.q, s.arg); err != nil {
 			return err
 		}

@@ -531,6 +531,9 @@ func (s *Store) Search(ctx context.Context, query string, conv app.ConvID, limit
 		return nil, app.Userf(app.ErrInvalid, "search for at least one word")
 	}
 	limit = clampLimit(limit)
+	if err := s.indexNow(ctx); err != nil {
+		return nil, fmt.Errorf("store: search: index new messages: %w", err)
+	}
 	var out []app.Message
 	err := s.readTx(ctx, func(tx *connTx) error {
 		// Newest first by arrival (rowid): FTS5 walks its index backwards

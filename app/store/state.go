@@ -78,8 +78,10 @@ func (s *Store) DeleteForMe(ctx context.Context, msg app.EventID) error {
 		if _, err := w.exec("delete for me", `UPDATE messages SET deleted = 1 WHERE rid = ?`, rid); err != nil {
 			return err
 		}
-		if _, err := w.exec("unindex message", `DELETE FROM messages_fts WHERE rowid = ?`, rid); err != nil {
-			return err
+		if w.indexed(rid) {
+			if _, err := w.exec("unindex message", `DELETE FROM messages_fts WHERE rowid = ?`, rid); err != nil {
+				return err
+			}
 		}
 		c, err := w.conv(key32(conv))
 		if err != nil {
@@ -107,7 +109,7 @@ func (s *Store) ClearConversation(ctx context.Context, conv app.ConvID) error {
 		}
 		if maxPos != nil && bytes.Compare(maxPos, c.clearedPos) > 0 {
 			if _, err := w.exec("clear", `DELETE FROM messages_fts WHERE rowid IN
-				(SELECT rid FROM messages WHERE conv = ? AND pos > ? AND pos <= ?)`, conv[:], c.clearedPos, maxPos); err != nil {
+				(SELECT rid FROM messages WHERE conv = ? AND pos > ? AND pos <= ? AND rid <= ?)`, conv[:], c.clearedPos, maxPos, w.ftsUpto); err != nil {
 				return err
 			}
 			c.clearedPos = maxPos

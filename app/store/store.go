@@ -60,6 +60,11 @@ type Store struct {
 	// of them, n being the events stored (tests change the function).
 	newIDs     int
 	mergeIDsAt func(n int64) int
+	// ftsUpto is the search index's watermark (fts_state.upto), msgTop
+	// the newest message rid, ftsTimer the pending indexing, if armed.
+	ftsUpto, msgTop int64
+	ftsTimer        *time.Timer
+	ftsDelay        time.Duration
 }
 
 // mergeIDsAt is the size of ids_new at which Ingest moves it into ids
@@ -111,10 +116,14 @@ func Open(path string) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("store: open reader: %w", err)
 	}
-	s := &Store{w: w, r: r, rq: quiet[*sql.DB]{r}, wq: quiet[*sql.DB]{w}, now: time.Now, mergeIDsAt: mergeIDsAt}
+	s := &Store{w: w, r: r, rq: quiet[*sql.DB]{r}, wq: quiet[*sql.DB]{w}, now: time.Now, mergeIDsAt: mergeIDsAt, ftsDelay: ftsDelay}
 	if err := w.QueryRow(`SELECT count(*) FROM ids_new`).Scan(&s.newIDs); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: count new IDs: %w", err)
+	}
+	if err := w.QueryRow(`SELECT upto, (SELECT coalesce(max(rid), 0) FROM messages) FROM fts_state`).Scan(&s.ftsUpto, &s.msgTop); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: read search index state: %w", err)
 	}
 	var v string
 	switch err := w.QueryRow(`SELECT value FROM settings WHERE key = 'self'`).Scan(&v); {
@@ -130,8 +139,15 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
-// Close closes both pools.
+// Close closes both pools. Rows not yet in the search index stay
+// pending in the database and are indexed after the next Open.
 func (s *Store) Close() error {
+	s.wmu.Lock()
+	if s.ftsTimer != nil {
+		s.ftsTimer.Stop()
+		s.ftsTimer = nil
+	}
+	s.wmu.Unlock()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 

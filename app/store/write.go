@@ -43,6 +43,9 @@ type wtx struct {
 	// or wrote: a batch holds runs of one author's events, and looking
 	// the head up once per event was a third of applying it.
 	heads map[chainKey]chainHead
+	// ftsUpto is the search index's watermark in this transaction and
+	// msgTop the newest message rid it inserted (see fts.go).
+	ftsUpto, msgTop int64
 }
 
 // chainKey names one author's log in one conversation.
@@ -129,16 +132,22 @@ func (s *Store) writeSync(ctx context.Context, self app.PeerKey, full bool, fn f
 	if err := s.noteSelf(tx, self); err != nil {
 		return err
 	}
-	w := &wtx{s: s, ctx: ctx, tx: tx, self: self, now: s.now(), convs: make(map[app.ConvID]*convRow)}
+	w := &wtx{s: s, ctx: ctx, tx: tx, self: self, now: s.now(), convs: make(map[app.ConvID]*convRow), ftsUpto: s.ftsUpto}
 	if err := fn(w); err != nil {
 		return err
 	}
 	if err := w.flush(); err != nil {
 		return err
 	}
+	if max(w.msgTop, s.msgTop)-w.ftsUpto >= ftsBatch {
+		if err := w.indexPending(); err != nil {
+			return err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	s.noteFTS(w)
 	s.newIDs += w.newIDs
 	if w.merged {
 		s.newIDs = 0
