@@ -75,21 +75,13 @@ func TestSearchIndexIsDeferredButNeverStale(t *testing.T) {
 
 func TestSearchIndexPendingRowsSurviveReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kite.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	me, bob := newPeer(1), newPeer(2)
-	conv, err := s.CreateDirect(ctx, me.key, bob.key, false, app.Primary)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, me, bob, conv := directAt(t, path)
 	s.ftsDelay = time.Hour
 	mustIngest(t, s, me, bob.ev(t, conv, 1, text("theta before closing")))
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(path)
+	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

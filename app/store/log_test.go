@@ -12,21 +12,13 @@ import (
 
 func TestMigrationsApplyAndReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kite.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	me, bob := newPeer(1), newPeer(2)
-	conv, err := s.CreateDirect(ctx, me.key, bob.key, false, app.Primary)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, me, _, conv := directAt(t, path)
 	if _, err := appendBody(t, s, me, conv, text("hello")); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
 
-	s, err = Open(path)
+	s, err := Open(path)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}

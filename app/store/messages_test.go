@@ -12,6 +12,23 @@ import (
 )
 
 // direct makes the 1:1 of me and bob, seen from me.
+// directAt opens the store at path with a 1:1 between two test peers,
+// for tests that close and reopen the file themselves.
+func directAt(t *testing.T, path string) (*Store, *peer, *peer, app.ConvID) {
+	t.Helper()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, bob := newPeer(1), newPeer(2)
+	conv, err := s.CreateDirect(ctx, me.key, bob.key, false, app.Primary)
+	if err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	return s, me, bob, conv
+}
+
 func direct(t *testing.T) (*Store, *peer, *peer, app.ConvID) {
 	t.Helper()
 	s := openStore(t)
