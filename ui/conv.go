@@ -378,19 +378,21 @@ func (v *convView) rebuild(bottom bool) {
 		// The list takes new row heights into its content size at its
 		// next layout; scrolling again then reaches the real bottom
 		// (otherwise the newest message can stay just out of view).
-		gen, ctx := v.gen, v.u.ctx
-		go func() {
+		// It is async work like any other, so that whoever waits for
+		// the UI to settle also waits for this scroll.
+		gen := v.gen
+		v.u.async("scroll to the newest message", func(ctx context.Context) (func(), error) {
 			select {
 			case <-time.After(50 * time.Millisecond):
 			case <-ctx.Done():
-				return
+				return nil, nil
 			}
-			v.u.do(func() {
+			return func() {
 				if v.gen == gen {
 					v.list.ScrollToBottom()
 				}
-			})
-		}()
+			}, nil
+		})
 	}
 }
 
