@@ -10,8 +10,7 @@ import (
 // Search indexing is deferred (see migrations/0007_fts_upto.sql): rows
 // above the watermark are indexed at the end of a transaction once there
 // are ftsBatch of them, by a timer ftsDelay after the first one, or
-// before a search.
-// The delay is a field of Store (ftsDelay) so tests can shorten it.
+// before a search. Store.ftsDelay starts as ftsDelay; tests shorten it.
 const (
 	ftsBatch = 256
 	ftsDelay = 2 * time.Second
@@ -32,6 +31,8 @@ func (w *wtx) indexPending() error {
 	if err := w.tx.QueryRowContext(w.ctx, `SELECT coalesce(max(rid), 0) FROM messages`).Scan(&top); err != nil {
 		return err
 	}
+	// top is exact, where msgTop may name a row a savepoint undid.
+	w.msgTop, w.msgTopExact = top, true
 	if top <= w.ftsUpto {
 		return nil
 	}
@@ -56,7 +57,11 @@ func (s *Store) ftsPending() bool { return s.msgTop > s.ftsUpto }
 // the timer for rows it left unindexed. s.wmu must be held.
 func (s *Store) noteFTS(w *wtx) {
 	s.ftsUpto = w.ftsUpto
-	s.msgTop = max(s.msgTop, w.msgTop)
+	if w.msgTopExact {
+		s.msgTop = w.msgTop
+	} else {
+		s.msgTop = max(s.msgTop, w.msgTop)
+	}
 	if s.ftsPending() && s.ftsTimer == nil {
 		s.ftsTimer = time.AfterFunc(s.ftsDelay, func() {
 			s.wmu.Lock()

@@ -105,6 +105,20 @@ func TestSearchIndexCatchesUpByItself(t *testing.T) {
 			t.Fatalf("after a batch of %d: %d index rows, pending %v; want all and none", ftsBatch, n, pending)
 		}
 	})
+	t.Run("after a row that was undone", func(t *testing.T) {
+		s, me, bob, conv := direct(t)
+		s.ftsDelay = time.Hour
+		mustIngest(t, s, me, bob.ev(t, conv, 1, text("lambda")))
+		// A savepoint that undoes a refused event leaves msgTop naming a
+		// row that is gone; one search must settle it for good.
+		s.wmu.Lock()
+		s.msgTop += 3
+		s.wmu.Unlock()
+		wantHits(t, s, conv, "lambda", 1)
+		if n, pending := ftsRows(t, s); n != 1 || pending {
+			t.Fatalf("after a search: %d index rows, pending %v; want 1 and none", n, pending)
+		}
+	})
 	t.Run("a few rows after a moment", func(t *testing.T) {
 		s, me, bob, conv := direct(t)
 		s.ftsDelay = 10 * time.Millisecond

@@ -44,8 +44,10 @@ type wtx struct {
 	// the head up once per event was a third of applying it.
 	heads map[chainKey]chainHead
 	// ftsUpto is the search index's watermark in this transaction and
-	// msgTop the newest message rid it inserted (see fts.go).
+	// msgTop the newest message rid it inserted, or the newest of all
+	// once msgTopExact (see fts.go).
 	ftsUpto, msgTop int64
+	msgTopExact     bool
 }
 
 // chainKey names one author's log in one conversation.
