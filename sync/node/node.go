@@ -395,7 +395,8 @@ func (n *Node) offer(u app.Update) {
 	}
 }
 
-// onUpdate reacts to a change in the domain.
+// onUpdate reacts to a change in the domain. Run subscribes to just the
+// kinds handled here: keep its filter and these cases together.
 func (n *Node) onUpdate(ctx context.Context, u app.Update) {
 	switch u.Kind {
 	case app.UpdMailbox:
