@@ -392,6 +392,54 @@ func TestUnreadAndSeen(t *testing.T) {
 
 func randID() app.EventID { return app.EventID(randConv()) }
 
+// A group message is acked by every member in one batch; each member's
+// watermark moves, and IDs that are not own events are skipped.
+func TestMarkDeliveredGroupBatch(t *testing.T) {
+	s := openStore(t)
+	me, admin := newPeer(1), newPeer(2)
+	members := []*peer{me, admin, newPeer(3), newPeer(4), newPeer(5)}
+	conv := group(t, s, me, admin, members...)
+	first, err := appendBody(t, s, me, conv, text("one"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := appendBody(t, s, me, conv, text("two"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := admin.ev(t, conv, 2, text("not mine"))
+	mustIngest(t, s, me, theirs)
+	var ds []app.Delivery
+	for i, m := range members[1:] {
+		ids := []app.EventID{second.ID, theirs.Event.ID, randID()}
+		if i == 0 {
+			ids = []app.EventID{first.ID} // this one has only the first so far
+		}
+		ds = append(ds, app.Delivery{By: m.key, IDs: ids})
+	}
+	touched, err := s.MarkDelivered(ctx, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(touched) != 1 || touched[0] != conv {
+		t.Errorf("touched %v, want [%s]", touched, conv)
+	}
+	for i, m := range members[1:] {
+		want := second.Seq
+		if i == 0 {
+			want = first.Seq
+		}
+		var got uint64
+		if err := s.r.QueryRow(`SELECT seq FROM delivered_upto WHERE conv = ? AND peer = ?`, conv[:], m.key[:]).Scan(&got); err != nil || got != want {
+			t.Errorf("member %d: delivered up to %d (%v), want %d", i+1, got, err, want)
+		}
+	}
+	var rows int
+	if err := s.r.QueryRow(`SELECT count(*) FROM delivered_upto`).Scan(&rows); err != nil || rows != len(members)-1 {
+		t.Errorf("delivered_upto has %d rows (%v), want %d", rows, err, len(members)-1)
+	}
+}
+
 func TestClearConversation(t *testing.T) {
 	s, me, bob, conv := direct(t)
 	mustIngest(t, s, me, bob.ev(t, conv, 1, text("old stuff")))

@@ -190,27 +190,42 @@ func (s *Store) MarkDelivered(ctx context.Context, ds []app.Delivery) ([]app.Con
 			conv app.ConvID
 			peer app.PeerKey
 		}
+		// A group message comes back acked by every member in one
+		// batch: look each event up once, not once per member.
+		type pos struct {
+			conv app.ConvID
+			seq  int64
+			mine bool
+		}
+		found := make(map[app.EventID]pos)
 		upTo := make(map[mark]int64)
 		var order []mark
 		for _, d := range ds {
 			for _, id := range d.IDs {
-				var conv []byte
-				var seq int64
-				err := w.tx.QueryRowContext(ctx, `SELECT conv, seq FROM events WHERE rid IN `+ridsOf+` AND id = ?1 AND author = ?2`,
-					id[:], w.self[:]).Scan(&conv, &seq)
-				switch {
-				case errors.Is(err, sql.ErrNoRows):
-					continue // not an own event
-				case err != nil:
-					return fmt.Errorf("store: mark delivered: %w", err)
+				p, ok := found[id]
+				if !ok {
+					var conv []byte
+					err := w.tx.QueryRowContext(ctx, `SELECT conv, seq FROM events WHERE rid IN `+ridsOf+` AND id = ?1 AND author = ?2`,
+						id[:], w.self[:]).Scan(&conv, &p.seq)
+					switch {
+					case errors.Is(err, sql.ErrNoRows):
+					case err != nil:
+						return fmt.Errorf("store: mark delivered: %w", err)
+					default:
+						p.conv, p.mine = app.ConvID(key32(conv)), true
+					}
+					found[id] = p
 				}
-				k := mark{app.ConvID(key32(conv)), d.By}
+				if !p.mine {
+					continue // not an own event
+				}
+				k := mark{p.conv, d.By}
 				if have, ok := upTo[k]; !ok {
 					order = append(order, k)
-				} else if have >= seq {
+				} else if have >= p.seq {
 					continue
 				}
-				upTo[k] = seq
+				upTo[k] = p.seq
 			}
 		}
 		seen := make(map[app.ConvID]bool)
