@@ -2,6 +2,9 @@ package node
 
 import (
 	"context"
+	"errors"
+	"maps"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/control"
@@ -112,32 +115,93 @@ func (l *limiter) GetProtocolPeerLimits(proto protocol.ID) rcmgr.Limit {
 	return l.Limiter.GetProtocolPeerLimits(proto)
 }
 
-// isContactPeer reads the cached contact set (the limiter must not block
+// isContactPeer reads the node's contact set (the limiter must not block
 // on the store).
-func (n *Node) isContactPeer(p peer.ID) bool {
-	m := n.contacts.Load()
-	return m != nil && (*m)[p]
-}
+func (n *Node) isContactPeer(p peer.ID) bool { return n.contacts.has(p) }
 
-// refreshContacts reloads the contact set the limiter uses.
-func (n *Node) refreshContacts(ctx context.Context) {
-	ps, err := n.svc.People(ctx, true)
-	if err != nil {
-		n.log.Warn("read contacts", "err", err)
+// refreshContacts brings the contact set up to date: with a zero key it
+// reads every contact, otherwise just that person. A node that many
+// contacts reach at once applies a profile for each of them, and a
+// whole reload per profile made that quadratic.
+func (n *Node) refreshContacts(ctx context.Context, key app.PeerKey) {
+	if key.IsZero() {
+		ps, err := n.svc.People(ctx, true)
+		if err != nil {
+			n.log.Warn("read contacts", "err", err)
+			return
+		}
+		n.contacts.replace(n.me, ps)
 		return
 	}
-	m := make(map[peer.ID]bool, len(ps))
-	boxes := make(map[app.PeerKey]app.MailboxRef)
-	for _, p := range ps {
-		if pid, err := peerIDOf(p.Key); err == nil && !p.Blocked {
-			m[pid] = true
-			if p.Mailbox != nil && p.Mailbox.Key != n.me {
-				boxes[p.Key] = *p.Mailbox
-			}
-		}
+	p, err := n.svc.Person(ctx, key)
+	switch {
+	case errors.Is(err, app.ErrNotFound):
+		p = app.Person{Key: key} // not a contact
+	case err != nil:
+		n.log.Warn("read contact", "peer", key, "err", err)
+		return
 	}
-	n.contacts.Store(&m)
-	n.mailboxes.Store(&boxes)
+	n.contacts.put(n.me, p)
+}
+
+// contactSet is the node's copy of who its contacts are and which of
+// them name a mailbox, so the limiter and the depositor never read the
+// store. It is loaded whole at start and kept up person by person.
+type contactSet struct {
+	mu        sync.RWMutex
+	peers     map[peer.ID]bool
+	mailboxes map[app.PeerKey]app.MailboxRef
+}
+
+func (c *contactSet) replace(me app.PeerKey, ps []app.Person) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.peers = make(map[peer.ID]bool, len(ps))
+	c.mailboxes = make(map[app.PeerKey]app.MailboxRef)
+	for _, p := range ps {
+		c.putLocked(me, p)
+	}
+}
+
+func (c *contactSet) put(me app.PeerKey, p app.Person) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.peers == nil {
+		c.peers = make(map[peer.ID]bool)
+		c.mailboxes = make(map[app.PeerKey]app.MailboxRef)
+	}
+	c.putLocked(me, p)
+}
+
+func (c *contactSet) putLocked(me app.PeerKey, p app.Person) {
+	pid, err := peerIDOf(p.Key)
+	if err != nil {
+		return
+	}
+	if !p.Contact || p.Blocked {
+		delete(c.peers, pid)
+		delete(c.mailboxes, p.Key)
+		return
+	}
+	c.peers[pid] = true
+	if p.Mailbox != nil && p.Mailbox.Key != me {
+		c.mailboxes[p.Key] = *p.Mailbox
+	} else {
+		delete(c.mailboxes, p.Key)
+	}
+}
+
+func (c *contactSet) has(p peer.ID) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.peers[p]
+}
+
+// boxes is a copy of the contacts that name a mailbox.
+func (c *contactSet) boxes() map[app.PeerKey]app.MailboxRef {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return maps.Clone(c.mailboxes)
 }
 
 // keyOf is the Kite identity of a peer ID; false for non-Ed25519 peers.

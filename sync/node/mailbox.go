@@ -386,11 +386,7 @@ func (n *Node) takeBatch(ctx context.Context, raw [][]byte, box app.PeerKey) ([]
 // depositLoop deposits for away peers when kicked and every Resync.
 func (n *Node) depositLoop(ctx context.Context) {
 	n.onKickOrTick(ctx, n.mboxKick, func() {
-		boxes := n.mailboxes.Load()
-		if boxes == nil {
-			return
-		}
-		for owner, ref := range *boxes {
+		for owner, ref := range n.contacts.boxes() {
 			p, err := peerIDOf(owner)
 			if err != nil {
 				continue

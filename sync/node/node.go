@@ -104,11 +104,8 @@ type Node struct {
 	redial time.Duration
 
 	limits   *limiter
-	contacts atomic.Pointer[map[peer.ID]bool] // refreshed from the Service
-	// mailboxes are the contacts that name a mailbox, refreshed with
-	// contacts, so depositing never reads every person.
-	mailboxes atomic.Pointer[map[app.PeerKey]app.MailboxRef]
-	acks      ackQueue // sessions → ackLoop
+	contacts contactSet // kept up from the Service's updates
+	acks     ackQueue   // sessions → ackLoop
 
 	// ctx is the Run context, set before any handler is registered.
 	ctx   context.Context
@@ -172,7 +169,7 @@ func New(p Params) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: identity key: %w", err)
 	}
-	n.refreshContacts(context.Background())
+	n.refreshContacts(context.Background(), app.PeerKey{})
 	n.limits = newLimiter(n.isContactPeer)
 	rm, err := rcmgr.NewResourceManager(n.limits)
 	if err != nil {
@@ -410,13 +407,13 @@ func (n *Node) onUpdate(ctx context.Context, u app.Update) {
 			n.sendSeen(u.Conv, u.Seen)
 		}
 	case app.UpdContactAdded:
-		n.refreshContacts(ctx)
+		n.refreshContacts(ctx, u.Peer)
 		if pid, err := peerIDOf(u.Peer); err == nil {
 			n.remember(pid, u.Addrs)
 			n.goRun(func() { n.dialNow(ctx, pid) })
 		}
 	case app.UpdPeople:
-		n.refreshContacts(ctx)
+		n.refreshContacts(ctx, u.Peer)
 		if !u.Peer.IsZero() && n.svc.Blocked(ctx, u.Peer) {
 			if pid, err := peerIDOf(u.Peer); err == nil {
 				n.forget(pid)
