@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,6 +130,39 @@ func TestCLIErrors(t *testing.T) {
 	}
 	if out := mustKite(t, "messages", "bob", "--data-dir", a); !strings.Contains(out, "no messages") {
 		t.Fatalf("after refused sends: got %q, want no messages", out)
+	}
+}
+
+// Block, unblock and restrict say in words what they did, and the
+// contact list shows it.
+func TestCLIBlockSaysWhatItDid(t *testing.T) {
+	a, b := initDir(t, "ada"), initDir(t, "bob")
+	mustKite(t, "contacts", "add", codeOf(t, b), "--data-dir", a)
+	status := func() string {
+		var ps []app.Person
+		if err := json.Unmarshal([]byte(mustKite(t, "contacts", "--json", "--data-dir", a)), &ps); err != nil || len(ps) != 1 {
+			t.Fatalf("contacts --json: %v (%v)", ps, err)
+		}
+		return fmt.Sprintf("blocked=%v restricted=%v", ps[0].Blocked, ps[0].Restricted)
+	}
+	for _, step := range []struct {
+		args         []string
+		said, status string
+	}{
+		{[]string{"contacts", "block", "bob"}, "blocked bob\n", "blocked=true restricted=false"},
+		{[]string{"contacts", "unblock", "@bob"}, "unblocked @bob\n", "blocked=false restricted=false"},
+		{[]string{"contacts", "restrict", "bob"}, "restricted bob\n", "blocked=false restricted=true"},
+		{[]string{"contacts", "--off", "restrict", "bob"}, "lifted the restriction on bob\n", "blocked=false restricted=false"},
+	} {
+		if got := mustKite(t, append(step.args, "--data-dir", a)...); got != step.said {
+			t.Errorf("kite %s: printed %q, want %q", strings.Join(step.args, " "), got, step.said)
+		}
+		if got := status(); got != step.status {
+			t.Errorf("after kite %s: %s, want %s", strings.Join(step.args, " "), got, step.status)
+		}
+	}
+	if _, err := kite(t, "contacts", "block", "zed", "--data-dir", a); err == nil || !strings.Contains(plain(err), "zed") {
+		t.Errorf("blocking no one: got %v, want an error naming zed", err)
 	}
 }
 

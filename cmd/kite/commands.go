@@ -17,6 +17,9 @@ import (
 type call struct {
 	method, path string
 	in           any
+	// say, when set, is what the command prints when it worked, in
+	// place of its printer: for actions that answer only "ok".
+	say string
 }
 
 // command describes an API-backed command: how many arguments it takes,
@@ -63,11 +66,15 @@ func (c *cli) commands() map[string]func([]string) error {
 				}
 				switch a[0] {
 				case "add":
-					return call{http.MethodPost, "/v1/contacts", localapi.CodeReq{Code: a[1]}}, nil
+					return call{method: http.MethodPost, path: "/v1/contacts", in: localapi.CodeReq{Code: a[1]}}, nil
 				case "block", "unblock":
-					return call{method: http.MethodPost, path: "/v1/people/" + esc(a[1]) + "/" + a[0]}, nil
+					return call{method: http.MethodPost, path: "/v1/people/" + esc(a[1]) + "/" + a[0], say: a[0] + "ed " + a[1]}, nil
 				case "restrict":
-					return call{http.MethodPost, "/v1/people/" + esc(a[1]) + "/restrict", localapi.OnReq{On: !off}}, nil
+					say := "restricted " + a[1]
+					if off {
+						say = "lifted the restriction on " + a[1]
+					}
+					return call{method: http.MethodPost, path: "/v1/people/" + esc(a[1]) + "/restrict", in: localapi.OnReq{On: !off}, say: say}, nil
 				}
 				return call{}, usagef("contacts: unknown action %q (add, block, unblock, restrict)", a[0])
 			}, printPeople},
@@ -88,7 +95,7 @@ func (c *cli) commands() map[string]func([]string) error {
 				fs.BoolVar(&e2e, "e2e", false, "end-to-end encrypted conversation")
 			},
 			func(a []string) (call, error) {
-				return call{http.MethodPost, "/v1/send", localapi.SendReq{To: splitList(a[0]), Text: strings.Join(a[1:], " "), ReplyTo: replyTo, E2E: e2e}}, nil
+				return call{method: http.MethodPost, path: "/v1/send", in: localapi.SendReq{To: splitList(a[0]), Text: strings.Join(a[1:], " "), ReplyTo: replyTo, E2E: e2e}}, nil
 			}, printSent},
 		"messages": {1, 1, "messages CONV [--limit N] [--before ID]",
 			func(fs *flag.FlagSet) {
@@ -101,13 +108,13 @@ func (c *cli) commands() map[string]func([]string) error {
 				return call{method: http.MethodGet, path: "/v1/conversations/" + esc(a[0]) + "/messages?" + q.Encode()}, nil
 			}, printMessages},
 		"react": {2, 2, "react ID EMOJI", nil, func(a []string) (call, error) {
-			return call{http.MethodPost, "/v1/messages/" + esc(a[0]) + "/react", localapi.EmojiReq{Emoji: a[1]}}, nil
+			return call{method: http.MethodPost, path: "/v1/messages/" + esc(a[0]) + "/react", in: localapi.EmojiReq{Emoji: a[1]}}, nil
 		}, printSent},
 		"unreact": {1, 1, "unreact ID", nil, func(a []string) (call, error) {
-			return call{http.MethodPost, "/v1/messages/" + esc(a[0]) + "/react", localapi.EmojiReq{}}, nil
+			return call{method: http.MethodPost, path: "/v1/messages/" + esc(a[0]) + "/react", in: localapi.EmojiReq{}}, nil
 		}, printSent},
 		"edit": {2, -1, "edit ID TEXT", nil, func(a []string) (call, error) {
-			return call{http.MethodPost, "/v1/messages/" + esc(a[0]) + "/edit", localapi.TextReq{Text: strings.Join(a[1:], " ")}}, nil
+			return call{method: http.MethodPost, path: "/v1/messages/" + esc(a[0]) + "/edit", in: localapi.TextReq{Text: strings.Join(a[1:], " ")}}, nil
 		}, printSent},
 		"unsend": {1, 1, "unsend ID", nil, func(a []string) (call, error) {
 			return call{method: http.MethodPost, path: "/v1/messages/" + esc(a[0]) + "/unsend"}, nil
@@ -116,12 +123,12 @@ func (c *cli) commands() map[string]func([]string) error {
 			return call{method: http.MethodPost, path: "/v1/messages/" + esc(a[0]) + "/delete"}, nil
 		}, nil},
 		"forward": {2, 2, "forward ID TO[,TO…]", nil, func(a []string) (call, error) {
-			return call{http.MethodPost, "/v1/messages/" + esc(a[0]) + "/forward", localapi.ToReq{To: splitList(a[1])}}, nil
+			return call{method: http.MethodPost, path: "/v1/messages/" + esc(a[0]) + "/forward", in: localapi.ToReq{To: splitList(a[1])}}, nil
 		}, printSent},
 		"seen": {1, 1, "seen CONV [--up-to ID]",
 			func(fs *flag.FlagSet) { fs.StringVar(&upTo, "up-to", "", "message ID") },
 			func(a []string) (call, error) {
-				return call{http.MethodPost, "/v1/conversations/" + esc(a[0]) + "/seen", localapi.SeenReq{UpTo: upTo}}, nil
+				return call{method: http.MethodPost, path: "/v1/conversations/" + esc(a[0]) + "/seen", in: localapi.SeenReq{UpTo: upTo}}, nil
 			}, nil},
 		"unread": {0, 0, "unread", nil, func([]string) (call, error) {
 			return call{method: http.MethodGet, path: "/v1/unread"}, nil
@@ -148,14 +155,14 @@ func (c *cli) commands() map[string]func([]string) error {
 		"conv":  {2, 3, "conv ACTION CONV [ARG]", nil, convCall, printConvResult},
 		"share": {3, 5, "share CONV location LAT LON [LABEL] | contact WHO | hashtag TAG | link URL", nil, shareCall, printSent},
 		"poll": {4, 12, "poll CONV QUESTION OPTION OPTION…", nil, func(a []string) (call, error) {
-			return call{http.MethodPost, "/v1/conversations/" + esc(a[0]) + "/polls", localapi.PollReq{Question: a[1], Options: a[2:]}}, nil
+			return call{method: http.MethodPost, path: "/v1/conversations/" + esc(a[0]) + "/polls", in: localapi.PollReq{Question: a[1], Options: a[2:]}}, nil
 		}, printSent},
 		"vote": {2, 2, "vote POLL-ID N (0 withdraws)", nil, func(a []string) (call, error) {
 			n, err := strconv.Atoi(a[1])
 			if err != nil {
 				return call{}, usagef("vote: the option is a number, not %q", a[1])
 			}
-			return call{http.MethodPost, "/v1/messages/" + esc(a[0]) + "/vote", localapi.VoteReq{Option: n}}, nil
+			return call{method: http.MethodPost, path: "/v1/messages/" + esc(a[0]) + "/vote", in: localapi.VoteReq{Option: n}}, nil
 		}, printSent},
 		"settings": {0, 3, "settings [set KEY VALUE]", nil, settingsCall, printSettings},
 		"profile": {0, 0, "profile [--handle H] [--name N] [--bio B]",
@@ -175,14 +182,14 @@ func (c *cli) commands() map[string]func([]string) error {
 				if req.Handle == nil && req.Name == nil && req.Bio == nil {
 					return call{method: http.MethodGet, path: "/v1/me"}, nil
 				}
-				return call{http.MethodPatch, "/v1/me", req}, nil
+				return call{method: http.MethodPatch, path: "/v1/me", in: req}, nil
 			}, nil},
 		"mailbox": {0, 2, "mailbox [set WHO | clear]", nil, func(a []string) (call, error) {
 			switch {
 			case len(a) == 0:
 				return call{method: http.MethodGet, path: "/v1/mailbox"}, nil
 			case a[0] == "set" && len(a) == 2:
-				return call{http.MethodPut, "/v1/mailbox", localapi.MailboxReq{Peer: a[1]}}, nil
+				return call{method: http.MethodPut, path: "/v1/mailbox", in: localapi.MailboxReq{Peer: a[1]}}, nil
 			case a[0] == "clear" && len(a) == 1:
 				return call{method: http.MethodDelete, path: "/v1/mailbox"}, nil
 			}
@@ -195,7 +202,7 @@ func (c *cli) commands() map[string]func([]string) error {
 			return call{method: http.MethodGet, path: "/v1/peers"}, nil
 		}, printPeers},
 		"connect": {1, -1, "connect ADDR…", nil, func(a []string) (call, error) {
-			return call{http.MethodPost, "/v1/connect", localapi.ConnectReq{Addrs: a}}, nil
+			return call{method: http.MethodPost, path: "/v1/connect", in: localapi.ConnectReq{Addrs: a}}, nil
 		}, nil},
 	}
 	out := make(map[string]func([]string) error, len(cmds)+1)
@@ -238,6 +245,10 @@ func (c *cli) runAPI(name string, cmd command, args []string) error {
 		_, err := c.out.Write(raw)
 		return err
 	}
+	if req.say != "" {
+		fmt.Fprintln(c.out, req.say)
+		return nil
+	}
 	if cmd.print != nil {
 		c.names = c.loadNames(cl)
 		return cmd.print(c, raw)
@@ -270,13 +281,13 @@ func groupCall(e2e *bool) func([]string) (call, error) {
 		}
 		switch action {
 		case "create":
-			return call{http.MethodPost, "/v1/groups", localapi.GroupReq{Name: rest[0], Members: members, E2E: *e2e}}, nil
+			return call{method: http.MethodPost, path: "/v1/groups", in: localapi.GroupReq{Name: rest[0], Members: members, E2E: *e2e}}, nil
 		case "rename":
-			return call{http.MethodPost, "/v1/groups/" + esc(rest[0]) + "/rename", localapi.NameReq{Name: strings.Join(rest[1:], " ")}}, nil
+			return call{method: http.MethodPost, path: "/v1/groups/" + esc(rest[0]) + "/rename", in: localapi.NameReq{Name: strings.Join(rest[1:], " ")}}, nil
 		case "leave":
 			return call{method: http.MethodPost, path: "/v1/groups/" + esc(rest[0]) + "/leave"}, nil
 		}
-		return call{http.MethodPost, "/v1/groups/" + esc(rest[0]) + "/" + action, localapi.MembersReq{Members: members}}, nil
+		return call{method: http.MethodPost, path: "/v1/groups/" + esc(rest[0]) + "/" + action, in: localapi.MembersReq{Members: members}}, nil
 	}
 }
 
@@ -287,7 +298,9 @@ func convCall(a []string) (call, error) {
 		arg = a[2]
 	}
 	p := "/v1/conversations/" + conv + "/"
-	post := func(path string, in any) (call, error) { return call{http.MethodPost, p + path, in}, nil }
+	post := func(path string, in any) (call, error) {
+		return call{method: http.MethodPost, path: p + path, in: in}, nil
+	}
 	switch action {
 	case "mute":
 		if arg == "" {
@@ -344,7 +357,7 @@ func shareCall(a []string) (call, error) {
 	default:
 		return call{}, usagef("share: a contact, location, hashtag or link, not %q", what)
 	}
-	return call{http.MethodPost, "/v1/conversations/" + esc(conv) + "/share", req}, nil
+	return call{method: http.MethodPost, path: "/v1/conversations/" + esc(conv) + "/share", in: req}, nil
 }
 
 func settingsCall(a []string) (call, error) {
@@ -384,7 +397,7 @@ func settingsCall(a []string) (call, error) {
 	default:
 		return call{}, usagef("settings: unknown key %q", key)
 	}
-	return call{http.MethodPatch, "/v1/settings", req}, err
+	return call{method: http.MethodPatch, path: "/v1/settings", in: req}, err
 }
 
 func ago(t time.Time) string {
