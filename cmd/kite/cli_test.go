@@ -166,6 +166,41 @@ func TestCLIBlockSaysWhatItDid(t *testing.T) {
 	}
 }
 
+// Conversation actions say what they did; those that add an event to the
+// chat print it; info prints the conversation.
+func TestCLIConvSaysWhatItDid(t *testing.T) {
+	a, b := initDir(t, "ada"), initDir(t, "bob")
+	mustKite(t, "contacts", "add", codeOf(t, b), "--data-dir", a)
+	mustKite(t, "send", "bob", "hi", "--data-dir", a)
+	for _, step := range []struct{ args, want string }{
+		{"conv mute bob 8h", "muted bob for 8h\n"},
+		{"conv mute bob forever", "muted bob until you unmute it\n"},
+		{"conv unmute bob", "unmuted bob\n"},
+		{"conv pin bob", "pinned bob\n"},
+		{"conv unpin bob", "unpinned bob\n"},
+		{"conv archive bob", "archived bob\n"},
+		{"conv unarchive bob", "unarchived bob\n"},
+		{"conv move bob general", "moved bob to general\n"},
+		{"conv report bob spammy", "reported bob\n"},
+	} {
+		if got := mustKite(t, append(strings.Fields(step.args), "--data-dir", a)...); got != step.want {
+			t.Errorf("kite %s: printed %q, want %q", step.args, got, step.want)
+		}
+	}
+	for _, args := range []string{"conv theme bob ocean", "conv disappearing bob 24h"} {
+		got := mustKite(t, append(strings.Fields(args), "--data-dir", a)...)
+		if f := strings.Fields(got); len(f) != 3 || len(f[0]) != 64 || f[1] != "in" {
+			t.Errorf("kite %s: printed %q, want the event's ID in the conversation", args, got)
+		}
+	}
+	info := mustKite(t, "conv", "info", "bob", "--data-dir", a)
+	for _, want := range []string{"title       @bob", "theme       ocean", "folder      general"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("conv info: %q lacks %q", info, want)
+		}
+	}
+}
+
 func TestCLIPassphraseAndCorruptKey(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "p")
 	pass := filepath.Join(t.TempDir(), "pass")

@@ -298,31 +298,36 @@ func convCall(a []string) (call, error) {
 		arg = a[2]
 	}
 	p := "/v1/conversations/" + conv + "/"
-	post := func(path string, in any) (call, error) {
-		return call{method: http.MethodPost, path: p + path, in: in}, nil
+	who := a[1]
+	post := func(path string, in any, say string) (call, error) {
+		return call{method: http.MethodPost, path: p + path, in: in, say: say}, nil
 	}
 	switch action {
 	case "mute":
 		if arg == "" {
 			return call{}, usagef("usage: kite conv mute CONV 1h|8h|24h|forever")
 		}
-		return post("mute", localapi.MuteReq{Duration: arg})
+		say := "muted " + who + " for " + arg
+		if arg == "forever" {
+			say = "muted " + who + " until you unmute it"
+		}
+		return post("mute", localapi.MuteReq{Duration: arg}, say)
 	case "unmute":
-		return post("mute", localapi.MuteReq{Duration: "off"})
+		return post("mute", localapi.MuteReq{Duration: "off"}, "unmuted "+who)
 	case "pin", "archive":
-		return post(action, localapi.OnReq{On: true})
+		return post(action, localapi.OnReq{On: true}, map[string]string{"pin": "pinned ", "archive": "archived "}[action]+who)
 	case "unpin", "unarchive":
-		return post(strings.TrimPrefix(action, "un"), localapi.OnReq{On: false})
+		return post(strings.TrimPrefix(action, "un"), localapi.OnReq{On: false}, map[string]string{"unpin": "unpinned ", "unarchive": "unarchived "}[action]+who)
 	case "move":
-		return post("move", localapi.FolderReq{Folder: arg})
-	case "theme":
-		return post("theme", localapi.ThemeReq{Theme: arg})
+		return post("move", localapi.FolderReq{Folder: arg}, "moved "+who+" to "+arg)
+	case "theme": // these two are events in the chat: the event is printed
+		return post("theme", localapi.ThemeReq{Theme: arg}, "")
 	case "disappearing":
-		return post("disappearing", localapi.DisappearReq{After: arg})
+		return post("disappearing", localapi.DisappearReq{After: arg}, "")
 	case "delete", "accept", "decline", "block":
-		return post(action, nil)
+		return post(action, nil, strings.TrimSuffix(action, "e")+"ed "+who)
 	case "report":
-		return post("report", localapi.ReportReq{Reason: arg})
+		return post("report", localapi.ReportReq{Reason: arg}, "reported "+who)
 	case "info":
 		return call{method: http.MethodGet, path: "/v1/conversations/" + conv}, nil
 	case "members":

@@ -128,6 +128,10 @@ func printSent(c *cli, raw json.RawMessage) error {
 	}
 	var refused []string
 	for _, s := range many {
+		if s.ID.IsZero() && s.Conv.IsZero() {
+			fmt.Fprintln(c.out, "ok")
+			continue
+		}
 		if s.ID.IsZero() {
 			fmt.Fprintf(c.out, "conversation %s\n", s.Conv)
 			continue
@@ -214,8 +218,11 @@ func printMessages(c *cli, raw json.RawMessage) error {
 }
 
 func printConvResult(c *cli, raw json.RawMessage) error {
+	// A conversation (conv info) has a title; a sent event (conv theme,
+	// conv disappearing) has an ID too, so the ID does not tell them apart.
+	var fields map[string]json.RawMessage
 	var cv localapi.Conversation
-	if json.Unmarshal(raw, &cv) == nil && !cv.ID.IsZero() {
+	if json.Unmarshal(raw, &fields) == nil && fields["title"] != nil && json.Unmarshal(raw, &cv) == nil {
 		w := table(c)
 		fmt.Fprintf(w, "id\t%s\ntitle\t%s\nkind\t%s\nfolder\t%s\nencryption\t%s\nmuted\t%v\npinned\t%v\narchived\t%v\ntheme\t%s\nmembers\t%d\nunread\t%d\n",
 			cv.ID, cv.Title, cv.Kind, cv.Folder, encryption(cv.E2E), cv.Muted, cv.Pinned, cv.Archived, cv.Theme, cv.Members, cv.Unread)
