@@ -27,6 +27,7 @@ var (
 	ErrLocked        = errors.New("locked")
 	ErrRateLimited   = errors.New("rate limited")
 	ErrUnknownSender = errors.New("unknown sender")
+	ErrUnreachable   = errors.New("unreachable")
 )
 
 // UserError is an error whose message is written for people: safe to show

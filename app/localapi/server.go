@@ -83,6 +83,7 @@ var codes = []struct {
 	{app.ErrTooLate, "too_late", http.StatusForbidden},
 	{app.ErrRefused, "refused", http.StatusForbidden},
 	{app.ErrInvalid, "invalid", http.StatusBadRequest},
+	{app.ErrUnreachable, "unreachable", http.StatusBadGateway},
 }
 
 func (s *Server) fail(w http.ResponseWriter, err error) {

@@ -2,6 +2,8 @@ package node
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -103,5 +105,34 @@ func TestContactSetFollowsOnePerson(t *testing.T) {
 	waitFor(t, 5*time.Second, "bob back once unblocked", func() bool { return alice.node.isContactPeer(bobID) })
 	if n := svc.reads.Load() - before; n != 0 {
 		t.Errorf("%d whole reads of people for 13 changes to one person, want 0", n)
+	}
+}
+
+// Connect says in plain words what is wrong with an address, and whom it
+// could not reach.
+func TestConnectSaysWhatIsWrong(t *testing.T) {
+	alice := newPeer(t, "alice")
+	nobody, err := peerIDOf(app.PeerKeyOf(newIdentity(t).SignPub))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, tt := range []struct {
+		addr     string
+		sentinel error
+		want     string
+	}{
+		{"nonsense", app.ErrInvalid, `"nonsense" is not an address`},
+		{"/ip4/127.0.0.1/tcp/1", app.ErrInvalid, "end it with /p2p/"},
+		{"/ip4/127.0.0.1/tcp/1/p2p/" + nobody.String(), app.ErrUnreachable, "could not reach " + nobody.String() + " at /ip4/127.0.0.1/tcp/1"},
+	} {
+		err := alice.node.Connect(ctx, []string{tt.addr})
+		var ue *app.UserError
+		if !errors.Is(err, tt.sentinel) || !errors.As(err, &ue) || !strings.Contains(ue.Msg, tt.want) {
+			t.Errorf("Connect(%s): %v; want a plain error mentioning %q", tt.addr, err, tt.want)
+		}
+	}
+	if err := alice.node.Connect(ctx, nil); !errors.Is(err, app.ErrInvalid) {
+		t.Errorf("Connect with no address: %v, want ErrInvalid", err)
 	}
 }

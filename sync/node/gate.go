@@ -227,12 +227,17 @@ func peerIDOf(k app.PeerKey) (peer.ID, error) {
 }
 
 // addrInfos parses multiaddrs with /p2p/<id> and groups them by peer.
+// addrInfos parses addresses that end in /p2p/PEER-ID, saying in plain
+// words which one is wrong (they come from flags and the CLI).
 func addrInfos(addrs []string) ([]peer.AddrInfo, error) {
 	var mas []ma.Multiaddr
 	for _, s := range addrs {
 		a, err := ma.NewMultiaddr(s)
 		if err != nil {
-			return nil, err
+			return nil, app.Userf(app.ErrInvalid, "%q is not an address such as /ip4/192.168.1.7/tcp/4001/p2p/PEER-ID: %v", s, err)
+		}
+		if _, err := peer.AddrInfoFromP2pAddr(a); err != nil {
+			return nil, app.Userf(app.ErrInvalid, "%q does not say whose it is: end it with /p2p/ and the peer ID ('kite id' shows a device's)", s)
 		}
 		mas = append(mas, a)
 	}

@@ -497,19 +497,22 @@ func (n *Node) Connect(ctx context.Context, addrs []string) error {
 		return fmt.Errorf("node: connect: %w", err)
 	}
 	if len(infos) == 0 {
-		return errors.New("node: connect: no addresses")
+		return app.Userf(app.ErrInvalid, "say which address to connect to")
 	}
-	var errs []error
+	var failed []string
 	for _, ai := range infos {
 		if ai.ID == n.h.ID() {
 			continue
 		}
 		n.remember(ai.ID, addrStrings(ai))
 		if err := n.h.Connect(ctx, ai); err != nil {
-			errs = append(errs, fmt.Errorf("node: connect %s: %w", ai.ID, err))
+			failed = append(failed, fmt.Sprintf("could not reach %s at %s: %v", ai.ID, strings.Join(addrStrings(ai), ", "), err))
 		}
 	}
-	return errors.Join(errs...)
+	if len(failed) > 0 {
+		return app.Userf(app.ErrUnreachable, "%s", strings.Join(failed, "; "))
+	}
+	return nil
 }
 
 // Disconnect closes every connection to the peer (used by tests and the
