@@ -201,6 +201,16 @@ func TestCLIConvSaysWhatItDid(t *testing.T) {
 	}
 }
 
+func TestCLIProfilePrints(t *testing.T) {
+	a := initDir(t, "ada")
+	if got, want := mustKite(t, "profile", "--bio", "hello there", "--data-dir", a), "handle  @ada\nname    Ada\nbio     hello there\n"; got != want {
+		t.Errorf("kite profile --bio: printed %q, want %q", got, want)
+	}
+	if got, want := mustKite(t, "profile", "--data-dir", a), "handle  @ada\nname    Ada\nbio     hello there\n"; got != want {
+		t.Errorf("kite profile: printed %q, want %q", got, want)
+	}
+}
+
 func TestCLIPassphraseAndCorruptKey(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "p")
 	pass := filepath.Join(t.TempDir(), "pass")

@@ -183,7 +183,7 @@ func (c *cli) commands() map[string]func([]string) error {
 					return call{method: http.MethodGet, path: "/v1/me"}, nil
 				}
 				return call{method: http.MethodPatch, path: "/v1/me", in: req}, nil
-			}, nil},
+			}, printProfile},
 		"mailbox": {0, 2, "mailbox [set WHO | clear]", nil, func(a []string) (call, error) {
 			switch {
 			case len(a) == 0:

@@ -242,6 +242,17 @@ func printConvResult(c *cli, raw json.RawMessage) error {
 	return printSent(c, raw)
 }
 
+// printProfile prints this device's profile (GET and PATCH /v1/me).
+func printProfile(c *cli, raw json.RawMessage) error {
+	var p app.Profile
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return err
+	}
+	w := table(c)
+	fmt.Fprintf(w, "handle\t@%s\nname\t%s\nbio\t%s\n", p.Handle, p.Name, p.Bio)
+	return w.Flush()
+}
+
 func encryption(e2e bool) string {
 	if e2e {
 		return "end-to-end encrypted (NaCl box)"
