@@ -98,11 +98,18 @@ func TestContactSetFollowsOnePerson(t *testing.T) {
 	if err := alice.svc.Block(ctx, bob.key); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "bob out of alice's contact set once blocked", func() bool { return !alice.node.isContactPeer(bobID) })
+	redials := func() bool {
+		alice.node.mu.Lock()
+		defer alice.node.mu.Unlock()
+		return alice.node.known[bobID] != nil
+	}
+	waitFor(t, 5*time.Second, "bob out of alice's contact and redial sets once blocked", func() bool {
+		return !alice.node.isContactPeer(bobID) && !redials()
+	})
 	if err := alice.svc.Unblock(ctx, bob.key); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "bob back once unblocked", func() bool { return alice.node.isContactPeer(bobID) })
+	waitFor(t, 5*time.Second, "bob back in both once unblocked", func() bool { return alice.node.isContactPeer(bobID) && redials() })
 	if n := svc.reads.Load() - before; n != 0 {
 		t.Errorf("%d whole reads of people for 13 changes to one person, want 0", n)
 	}

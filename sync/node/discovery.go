@@ -97,21 +97,22 @@ func (n *Node) forget(p peer.ID) {
 	n.mu.Unlock()
 }
 
-// redialLoop reconnects to known peers with exponential backoff, keeps
-// contacts' addresses in the set, and saves the set to DataDir so peers
-// seen before are reached again after a restart.
+// redialLoop reconnects to known peers with exponential backoff and
+// saves the set to DataDir so peers seen before are reached again after a
+// restart.
 func (n *Node) redialLoop(ctx context.Context) {
 	tick := time.NewTicker(max(n.redial/2, 200*time.Millisecond))
 	defer tick.Stop()
-	refresh := time.NewTicker(30 * time.Second)
-	defer refresh.Stop()
+	// Contacts come and go through the Service's updates (onUpdate);
+	// the redial set is only saved now and then.
+	save := time.NewTicker(30 * time.Second)
+	defer save.Stop()
 	defer n.saveKnown()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-refresh.C:
-			n.loadContacts(ctx)
+		case <-save.C:
 			n.saveKnown()
 		case <-tick.C:
 		}

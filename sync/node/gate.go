@@ -120,18 +120,18 @@ func (l *limiter) GetProtocolPeerLimits(proto protocol.ID) rcmgr.Limit {
 func (n *Node) isContactPeer(p peer.ID) bool { return n.contacts.has(p) }
 
 // refreshContacts brings the contact set up to date: with a zero key it
-// reads every contact, otherwise just that person. A node that many
-// contacts reach at once applies a profile for each of them, and a
-// whole reload per profile made that quadratic.
-func (n *Node) refreshContacts(ctx context.Context, key app.PeerKey) {
+// reads every contact, otherwise just that person, whom it returns. A
+// node that many contacts reach at once applies a profile for each of
+// them, and a whole reload per profile made that quadratic.
+func (n *Node) refreshContacts(ctx context.Context, key app.PeerKey) (app.Person, bool) {
 	if key.IsZero() {
 		ps, err := n.svc.People(ctx, true)
 		if err != nil {
 			n.log.Warn("read contacts", "err", err)
-			return
+			return app.Person{}, false
 		}
 		n.contacts.replace(n.me, ps)
-		return
+		return app.Person{}, false
 	}
 	p, err := n.svc.Person(ctx, key)
 	switch {
@@ -139,9 +139,10 @@ func (n *Node) refreshContacts(ctx context.Context, key app.PeerKey) {
 		p = app.Person{Key: key} // not a contact
 	case err != nil:
 		n.log.Warn("read contact", "peer", key, "err", err)
-		return
+		return app.Person{}, false
 	}
 	n.contacts.put(n.me, p)
+	return p, true
 }
 
 // contactSet is the node's copy of who its contacts are and which of

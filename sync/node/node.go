@@ -413,14 +413,19 @@ func (n *Node) onUpdate(ctx context.Context, u app.Update) {
 			n.goRun(func() { n.dialNow(ctx, pid) })
 		}
 	case app.UpdPeople:
-		n.refreshContacts(ctx, u.Peer)
-		if !u.Peer.IsZero() && n.svc.Blocked(ctx, u.Peer) {
-			if pid, err := peerIDOf(u.Peer); err == nil {
-				n.forget(pid)
-				if err := n.h.Network().ClosePeer(pid); err != nil {
-					n.log.Debug("close blocked peer", "peer", pid, "err", err)
-				}
+		p, ok := n.refreshContacts(ctx, u.Peer)
+		pid, err := peerIDOf(u.Peer)
+		if !ok || err != nil {
+			break
+		}
+		switch {
+		case p.Blocked:
+			n.forget(pid)
+			if err := n.h.Network().ClosePeer(pid); err != nil {
+				n.log.Debug("close blocked peer", "peer", pid, "err", err)
 			}
+		case p.Contact:
+			n.remember(pid, p.Addrs) // back from a block, say
 		}
 	case app.UpdSettings:
 		kick(n.drainKick) // the mailbox may have changed
