@@ -227,9 +227,9 @@ func peerIDOf(k app.PeerKey) (peer.ID, error) {
 	return peer.IDFromPublicKey(pub)
 }
 
-// addrInfos parses multiaddrs with /p2p/<id> and groups them by peer.
-// addrInfos parses addresses that end in /p2p/PEER-ID, saying in plain
-// words which one is wrong (they come from flags and the CLI).
+// addrInfos parses addresses that end in /p2p/PEER-ID and groups them by
+// peer, saying in plain words which one is wrong (they come from flags
+// and the CLI).
 func addrInfos(addrs []string) ([]peer.AddrInfo, error) {
 	var mas []ma.Multiaddr
 	for _, s := range addrs {
