@@ -299,6 +299,8 @@ func convCall(a []string) (call, error) {
 	}
 	p := "/v1/conversations/" + conv + "/"
 	who := a[1]
+	done := map[string]string{"pin": "pinned", "unpin": "unpinned", "archive": "archived", "unarchive": "unarchived",
+		"delete": "deleted", "accept": "accepted", "decline": "declined", "block": "blocked"}
 	post := func(path string, in any, say string) (call, error) {
 		return call{method: http.MethodPost, path: p + path, in: in, say: say}, nil
 	}
@@ -315,9 +317,9 @@ func convCall(a []string) (call, error) {
 	case "unmute":
 		return post("mute", localapi.MuteReq{Duration: "off"}, "unmuted "+who)
 	case "pin", "archive":
-		return post(action, localapi.OnReq{On: true}, map[string]string{"pin": "pinned ", "archive": "archived "}[action]+who)
+		return post(action, localapi.OnReq{On: true}, done[action]+" "+who)
 	case "unpin", "unarchive":
-		return post(strings.TrimPrefix(action, "un"), localapi.OnReq{On: false}, map[string]string{"unpin": "unpinned ", "unarchive": "unarchived "}[action]+who)
+		return post(strings.TrimPrefix(action, "un"), localapi.OnReq{On: false}, done[action]+" "+who)
 	case "move":
 		return post("move", localapi.FolderReq{Folder: arg}, "moved "+who+" to "+arg)
 	case "theme": // these two are events in the chat: the event is printed
@@ -325,7 +327,7 @@ func convCall(a []string) (call, error) {
 	case "disappearing":
 		return post("disappearing", localapi.DisappearReq{After: arg}, "")
 	case "delete", "accept", "decline", "block":
-		return post(action, nil, strings.TrimSuffix(action, "e")+"ed "+who)
+		return post(action, nil, done[action]+" "+who)
 	case "report":
 		return post("report", localapi.ReportReq{Reason: arg}, "reported "+who)
 	case "info":
