@@ -199,6 +199,9 @@ func TestCLIConvSaysWhatItDid(t *testing.T) {
 			t.Errorf("conv info: %q lacks %q", info, want)
 		}
 	}
+	if got := mustKite(t, "conv", "delete", "bob", "--data-dir", a); got != "deleted bob\n" {
+		t.Errorf("kite conv delete bob: printed %q, want %q", got, "deleted bob\n")
+	}
 }
 
 func TestCLIProfilePrints(t *testing.T) {
