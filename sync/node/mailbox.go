@@ -298,16 +298,15 @@ func (n *Node) onKickOrTick(ctx context.Context, kick <-chan struct{}, pass func
 func (n *Node) drain(ctx context.Context, p peer.ID, box app.PeerKey) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	st, err := n.h.NewStream(ctx, p, protocol.ID(wire.ProtoMailbox))
+	st, err := n.openMailbox(ctx, p)
 	if err != nil {
-		return fmt.Errorf("open stream: %w", err)
+		return err
 	}
 	defer st.Close()
-	r, w := wire.NewReader(st), wire.NewWriter(st)
 	var waiting []app.Event
 	drained := 0
 	for range maxDrainRounds {
-		f, err := ask(st, r, w, &wire.Frame{Msg: &wire.Frame_Drain{Drain: &wire.Drain{}}})
+		f, err := st.ask(&wire.Frame{Msg: &wire.Frame_Drain{Drain: &wire.Drain{}}})
 		if err != nil {
 			return err
 		}
@@ -326,7 +325,7 @@ func (n *Node) drain(ctx context.Context, p peer.ID, box app.PeerKey) error {
 		}
 		waiting = append(waiting, wait...)
 		drained += len(rs)
-		if err := w.WriteFrame(&wire.Frame{Msg: &wire.Frame_Taken{Taken: &wire.Taken{Receipts: receiptsPB(rs)}}}); err != nil {
+		if err := st.w.WriteFrame(&wire.Frame{Msg: &wire.Frame_Taken{Taken: &wire.Taken{Receipts: receiptsPB(rs)}}}); err != nil {
 			st.Reset()
 			return err
 		}
@@ -439,12 +438,11 @@ func (n *Node) depositFor(ctx context.Context, owner app.PeerKey, ref app.Mailbo
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	st, err := n.h.NewStream(ctx, p, protocol.ID(wire.ProtoMailbox))
+	st, err := n.openMailbox(ctx, p)
 	if err != nil {
-		return fmt.Errorf("open stream: %w", err)
+		return err
 	}
 	defer st.Close()
-	r, w := wire.NewReader(st), wire.NewWriter(st)
 	for first := true; first || len(fresh) > 0; first = false {
 		d := &wire.Deposit{Owner: owner[:]}
 		size := 0
@@ -455,7 +453,7 @@ func (n *Node) depositFor(ctx context.Context, owner app.PeerKey, ref app.Mailbo
 			}
 			d.Events, size, fresh = append(d.Events, b), size+len(b), fresh[1:]
 		}
-		f, err := ask(st, r, w, &wire.Frame{Msg: &wire.Frame_Deposit{Deposit: d}})
+		f, err := st.ask(&wire.Frame{Msg: &wire.Frame_Deposit{Deposit: d}})
 		if err != nil {
 			return err
 		}
@@ -518,15 +516,30 @@ func (n *Node) dialMailbox(ctx context.Context, ref app.MailboxRef) (peer.ID, er
 	return p, nil
 }
 
+// mailboxStream is this device's side of a /kite/mailbox stream.
+type mailboxStream struct {
+	network.Stream
+	r *wire.Reader
+	w *wire.Writer
+}
+
+func (n *Node) openMailbox(ctx context.Context, p peer.ID) (*mailboxStream, error) {
+	st, err := n.h.NewStream(ctx, p, protocol.ID(wire.ProtoMailbox))
+	if err != nil {
+		return nil, fmt.Errorf("open stream: %w", err)
+	}
+	return &mailboxStream{Stream: st, r: wire.NewReader(st), w: wire.NewWriter(st)}, nil
+}
+
 // ask writes f and reads the answer within mailboxTimeout; on failure
 // the stream is reset.
-func ask(st network.Stream, r *wire.Reader, w *wire.Writer, f *wire.Frame) (*wire.Frame, error) {
+func (st *mailboxStream) ask(f *wire.Frame) (*wire.Frame, error) {
 	_ = st.SetDeadline(time.Now().Add(mailboxTimeout))
-	if err := w.WriteFrame(f); err != nil {
+	if err := st.w.WriteFrame(f); err != nil {
 		st.Reset()
 		return nil, err
 	}
-	ans, err := r.ReadFrame()
+	ans, err := st.r.ReadFrame()
 	if err != nil {
 		st.Reset()
 		return nil, err
